@@ -1,0 +1,94 @@
+#include "system-info.h"
+
+#include "build-info.h"
+#include "common.h"
+#include "ggml-backend.h"
+#include "llama.h"
+
+#include <thread>
+
+namespace effect_llama {
+
+namespace {
+
+const char * device_type_name(enum ggml_backend_dev_type type) {
+    switch (type) {
+        case GGML_BACKEND_DEVICE_TYPE_CPU:   return "cpu";
+        case GGML_BACKEND_DEVICE_TYPE_GPU:   return "gpu";
+        case GGML_BACKEND_DEVICE_TYPE_IGPU:  return "igpu";
+        case GGML_BACKEND_DEVICE_TYPE_ACCEL: return "accel";
+    }
+    return "unknown";
+}
+
+Napi::Object llama_cpp_info(Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("commit", EFFECT_LLAMA_COMMIT);
+    o.Set("tag", EFFECT_LLAMA_TAG);
+    o.Set("buildNumber", llama_build_number());
+    o.Set("buildCommit", llama_commit());
+    o.Set("compiler", llama_compiler());
+    o.Set("buildTarget", llama_build_target());
+    return o;
+}
+
+// Each backend registry may export a feature list (the CPU one lists SSE3, AVX2, ...).
+Napi::Array backends_info(Napi::Env env, Napi::Object & cpu_features) {
+    Napi::Array backends = Napi::Array::New(env);
+    for (size_t i = 0; i < ggml_backend_reg_count(); i++) {
+        ggml_backend_reg_t reg = ggml_backend_reg_get(i);
+        const char * name = ggml_backend_reg_name(reg);
+        backends.Set(static_cast<uint32_t>(i), name);
+        auto get_features = reinterpret_cast<ggml_backend_get_features_t>(
+            ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features"));
+        if (get_features == nullptr || std::string(name) != "CPU") {
+            continue;
+        }
+        for (ggml_backend_feature * f = get_features(reg); f != nullptr && f->name != nullptr; f++) {
+            cpu_features.Set(f->name, f->value);
+        }
+    }
+    return backends;
+}
+
+Napi::Array devices_info(Napi::Env env) {
+    Napi::Array devices = Napi::Array::New(env);
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
+        size_t free = 0;
+        size_t total = 0;
+        ggml_backend_dev_memory(dev, &free, &total);
+        Napi::Object d = Napi::Object::New(env);
+        d.Set("name", ggml_backend_dev_name(dev));
+        d.Set("description", ggml_backend_dev_description(dev));
+        d.Set("type", device_type_name(ggml_backend_dev_type(dev)));
+        d.Set("backend", ggml_backend_reg_name(ggml_backend_dev_backend_reg(dev)));
+        d.Set("memoryFree", static_cast<double>(free));
+        d.Set("memoryTotal", static_cast<double>(total));
+        devices.Set(static_cast<uint32_t>(i), d);
+    }
+    return devices;
+}
+
+} // namespace
+
+Napi::Value SystemInfo(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Object result = Napi::Object::New(env);
+    Napi::Object cpu_features = Napi::Object::New(env);
+    result.Set("llamaCpp", llama_cpp_info(env));
+    result.Set("gpu", EFFECT_LLAMA_GPU);
+    result.Set("backends", backends_info(env, cpu_features));
+    result.Set("devices", devices_info(env));
+    result.Set("cpuFeatures", cpu_features);
+    result.Set("defaultThreads", common_cpu_get_num_math());
+    result.Set("hardwareThreads", static_cast<double>(std::thread::hardware_concurrency()));
+    result.Set("supportsGpuOffload", llama_supports_gpu_offload());
+    result.Set("supportsMmap", llama_supports_mmap());
+    result.Set("supportsMlock", llama_supports_mlock());
+    result.Set("maxDevices", static_cast<double>(llama_max_devices()));
+    result.Set("summary", llama_print_system_info());
+    return result;
+}
+
+} // namespace effect_llama

@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config"
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Native tests load models and run decodes on 2 cores: keep files in one worker at a time.
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 300_000
+  }
+})
