@@ -1,7 +1,11 @@
-// Module init only: backend init once per process, quiet logging until a JS logger is set, cleanup hook, exports.
+// Module init only: backend init once per process, the log bridge, cleanup hooks, exports.
 #include <napi.h>
 
+#include "chat-template.h"
+#include "context.h"
 #include "llama.h"
+#include "log-bridge.h"
+#include "model.h"
 #include "system-info.h"
 
 #include <mutex>
@@ -13,10 +17,8 @@ namespace {
 std::mutex backend_mutex;
 int backend_users = 0; // one per Node environment (main thread and each worker_thread) that loaded the addon
 
-// llama.cpp prints to stderr by default; nothing may print from inside the addon.
-void quiet_log(enum ggml_log_level, const char *, void *) {}
-
-void release_backend(void *) {
+void release_backend(void * env) {
+    log_release(static_cast<napi_env>(env));
     std::lock_guard<std::mutex> lock(backend_mutex);
     if (--backend_users == 0) {
         llama_backend_free();
@@ -27,11 +29,11 @@ void acquire_backend(Napi::Env env) {
     {
         std::lock_guard<std::mutex> lock(backend_mutex);
         if (backend_users++ == 0) {
-            llama_log_set(quiet_log, nullptr);
+            log_install(); // before init, so nothing reaches stderr
             llama_backend_init();
         }
     }
-    napi_add_env_cleanup_hook(env, release_backend, nullptr);
+    napi_add_env_cleanup_hook(env, release_backend, static_cast<napi_env>(env));
 }
 
 } // namespace
@@ -39,6 +41,10 @@ void acquire_backend(Napi::Env env) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     acquire_backend(env);
     exports.Set("systemInfo", Napi::Function::New(env, SystemInfo, "systemInfo"));
+    exports.Set("setLogger", Napi::Function::New(env, SetLogger, "setLogger"));
+    exports.Set("jsonSchemaToGrammar", Napi::Function::New(env, JsonSchemaToGrammar, "jsonSchemaToGrammar"));
+    Model::Init(env, exports);
+    Context::Init(env, exports);
     return exports;
 }
 

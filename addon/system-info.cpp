@@ -17,8 +17,8 @@ const char * device_type_name(enum ggml_backend_dev_type type) {
         case GGML_BACKEND_DEVICE_TYPE_GPU:   return "gpu";
         case GGML_BACKEND_DEVICE_TYPE_IGPU:  return "igpu";
         case GGML_BACKEND_DEVICE_TYPE_ACCEL: return "accel";
+        default:                             return "other";
     }
-    return "unknown";
 }
 
 Napi::Object llama_cpp_info(Napi::Env env) {

@@ -1,0 +1,195 @@
+// Model::ApplyChat and Model::ParseChat live here, beside the rest of the common/chat glue.
+#include "convert.h"
+#include "errors.h"
+#include "model.h"
+#include "promise-worker.h"
+
+#include "chat-template.h"
+#include "chat.h"
+#include "json-schema-to-grammar.h"
+#include "json.h"
+
+#include <memory>
+#include <string>
+
+namespace effect_llama {
+
+namespace {
+
+struct apply_input {
+    std::string messages_json;
+    std::string tools_json;
+    std::string tool_choice = "auto";
+    std::string json_schema;
+    std::string grammar;
+    std::string template_override;
+    std::string reasoning_format = "none";
+    bool parallel_tool_calls = false;
+    bool add_generation_prompt = true;
+    bool enable_thinking = true;
+};
+
+const char * trigger_type_name(common_grammar_trigger_type type) {
+    switch (type) {
+        case COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN:        return "token";
+        case COMMON_GRAMMAR_TRIGGER_TYPE_WORD:         return "word";
+        case COMMON_GRAMMAR_TRIGGER_TYPE_PATTERN:      return "pattern";
+        case COMMON_GRAMMAR_TRIGGER_TYPE_PATTERN_FULL: return "pattern_full";
+    }
+    return "word";
+}
+
+// Templates are built once per model (and again only when the override changes).
+std::shared_ptr<common_chat_templates> templates_for(model_state & s, const std::string & override_text) {
+    std::lock_guard<std::mutex> lock(s.chat_mutex);
+    if (!s.chat_templates || s.chat_template_override != override_text) {
+        common_chat_templates_ptr built = common_chat_templates_init(s.model.get(), override_text);
+        s.chat_templates = std::shared_ptr<common_chat_templates>(built.release(), common_chat_templates_free);
+        s.chat_template_override = override_text;
+    }
+    return s.chat_templates;
+}
+
+common_chat_params apply(model_state & s, const apply_input & in) {
+    common_chat_templates_inputs inputs;
+    try {
+        inputs.messages = common_chat_msgs_parse_oaicompat(common_json::parse(in.messages_json));
+        if (!in.tools_json.empty()) {
+            inputs.tools = common_chat_tools_parse_oaicompat(common_json::parse(in.tools_json));
+        }
+        inputs.tool_choice = common_chat_tool_choice_parse_oaicompat(in.tool_choice);
+    } catch (const std::exception & e) {
+        throw native_error(code::INVALID_ARGUMENT, std::string("applyChat: ") + e.what());
+    }
+    inputs.json_schema = in.json_schema;
+    inputs.grammar = in.grammar;
+    inputs.parallel_tool_calls = in.parallel_tool_calls;
+    inputs.add_generation_prompt = in.add_generation_prompt;
+    inputs.enable_thinking = in.enable_thinking;
+    inputs.reasoning_format = common_reasoning_format_from_name(in.reasoning_format);
+    inputs.use_jinja = true;
+    try {
+        std::shared_ptr<common_chat_templates> tmpls = templates_for(s, in.template_override);
+        return common_chat_templates_apply(tmpls.get(), inputs);
+    } catch (const std::exception & e) {
+        throw native_error(code::TEMPLATE_ERROR, std::string("applyChat: ") + e.what());
+    }
+}
+
+Napi::Object params_to_js(Napi::Env env, const common_chat_params & p, const apply_input & in) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("prompt", p.prompt);
+    o.Set("grammar", p.grammar);
+    o.Set("grammarLazy", p.grammar_lazy);
+    // The sampler treats template grammars as tool-call grammars (the generation prompt is fed to them).
+    o.Set("grammarType", p.grammar.empty() ? "none" : (!in.json_schema.empty() && in.tools_json.empty() ? "output_format" : "tool_calls"));
+    Napi::Array triggers = Napi::Array::New(env, p.grammar_triggers.size());
+    for (size_t i = 0; i < p.grammar_triggers.size(); i++) {
+        Napi::Object t = Napi::Object::New(env);
+        t.Set("type", trigger_type_name(p.grammar_triggers[i].type));
+        t.Set("value", p.grammar_triggers[i].value);
+        triggers.Set(static_cast<uint32_t>(i), t);
+    }
+    o.Set("grammarTriggers", triggers);
+    Napi::Array preserved = Napi::Array::New(env, p.preserved_tokens.size());
+    for (size_t i = 0; i < p.preserved_tokens.size(); i++) {
+        preserved.Set(static_cast<uint32_t>(i), p.preserved_tokens[i]);
+    }
+    o.Set("preservedTokens", preserved);
+    Napi::Array stops = Napi::Array::New(env, p.additional_stops.size());
+    for (size_t i = 0; i < p.additional_stops.size(); i++) {
+        stops.Set(static_cast<uint32_t>(i), p.additional_stops[i]);
+    }
+    o.Set("additionalStops", stops);
+    o.Set("generationPrompt", p.generation_prompt);
+    o.Set("supportsThinking", p.supports_thinking);
+    o.Set("thinkingStartTag", p.thinking_start_tag);
+    Napi::Object parser = Napi::Object::New(env);
+    parser.Set("format", static_cast<double>(p.format));
+    parser.Set("formatName", common_chat_format_name(p.format));
+    parser.Set("generationPrompt", p.generation_prompt);
+    parser.Set("parser", p.parser);
+    parser.Set("reasoningFormat", in.reasoning_format);
+    o.Set("parser", parser);
+    return o;
+}
+
+common_chat_parser_params parser_from_js(Napi::Env env, const Napi::Object & o) {
+    common_chat_parser_params p;
+    int64_t format = get_int(o, "format", 0, 0, COMMON_CHAT_FORMAT_COUNT - 1);
+    p.format = static_cast<common_chat_format>(format);
+    p.generation_prompt = opt_string(o, "generationPrompt").value_or("");
+    p.reasoning_format = common_reasoning_format_from_name(opt_string(o, "reasoningFormat").value_or("none"));
+    p.parse_tool_calls = get_bool(o, "parseToolCalls", true);
+    std::string arena = opt_string(o, "parser").value_or("");
+    if (!arena.empty()) {
+        try {
+            p.parser.load(arena);
+        } catch (const std::exception & e) {
+            throw coded_error(env, code::INVALID_ARGUMENT, std::string("parseChat: invalid parser: ") + e.what());
+        }
+    }
+    return p;
+}
+
+} // namespace
+
+Napi::Value Model::ApplyChat(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = require_object(info, 0, "applyChat: options");
+    auto in = std::make_shared<apply_input>();
+    in->messages_json = opt_string(o, "messages").value_or("[]");
+    in->tools_json = opt_string(o, "tools").value_or("");
+    in->tool_choice = opt_string(o, "toolChoice").value_or("auto");
+    in->json_schema = opt_string(o, "jsonSchema").value_or("");
+    in->grammar = opt_string(o, "grammar").value_or("");
+    in->template_override = opt_string(o, "templateOverride").value_or("");
+    in->reasoning_format = opt_string(o, "reasoningFormat").value_or("none");
+    in->parallel_tool_calls = get_bool(o, "parallelToolCalls", false);
+    in->add_generation_prompt = get_bool(o, "addGenerationPrompt", true);
+    in->enable_thinking = get_bool(o, "enableThinking", true);
+    std::shared_ptr<model_state> s = loaded_state(env, "applyChat");
+    auto result = std::make_shared<common_chat_params>();
+    return PromiseWorker::Queue(env, "effect-llama:apply-chat", {info.This().As<Napi::Object>()},
+        [s, in, result] { *result = apply(*s, *in); },
+        [in, result](Napi::Env env) { return params_to_js(env, *result, *in); });
+}
+
+Napi::Value Model::ParseChat(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    std::string text = require_string(info, 0, "parseChat: text");
+    bool is_partial = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+    common_chat_parser_params params = parser_from_js(env, require_object(info, 2, "parseChat: parser"));
+    loaded_state(env, "parseChat");
+    common_chat_msg msg;
+    try {
+        msg = common_chat_parse(text, is_partial, params);
+    } catch (const std::exception & e) {
+        throw coded_error(env, code::PARSE_ERROR, std::string("parseChat: ") + e.what());
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("content", msg.content);
+    o.Set("reasoningContent", msg.reasoning_content);
+    Napi::Array calls = Napi::Array::New(env, msg.tool_calls.size());
+    for (size_t i = 0; i < msg.tool_calls.size(); i++) {
+        Napi::Object c = Napi::Object::New(env);
+        c.Set("id", msg.tool_calls[i].id);
+        c.Set("name", msg.tool_calls[i].name);
+        c.Set("arguments", msg.tool_calls[i].arguments);
+        calls.Set(static_cast<uint32_t>(i), c);
+    }
+    o.Set("toolCalls", calls);
+    return o;
+}
+
+Napi::Value JsonSchemaToGrammar(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    std::string schema = require_string(info, 0, "jsonSchemaToGrammar: schema");
+    try {
+        return Napi::String::New(env, json_schema_to_grammar(common_json::parse(schema)));
+    } catch (const std::exception & e) {
+        throw coded_error(env, code::GRAMMAR_ERROR, std::string("jsonSchemaToGrammar: ") + e.what());
+    }
+}
+
+} // namespace effect_llama

@@ -1,0 +1,351 @@
+#include "context.h"
+
+#include "common.h"
+#include "convert.h"
+#include "errors.h"
+#include "promise-worker.h"
+#include "type-tags.h"
+
+namespace effect_llama {
+
+namespace {
+
+llama_flash_attn_type read_flash_attn(Napi::Env env, const Napi::Object & o) {
+    std::string v = opt_string(o, "flashAttention").value_or("auto");
+    if (v == "auto") return LLAMA_FLASH_ATTN_TYPE_AUTO;
+    if (v == "on") return LLAMA_FLASH_ATTN_TYPE_ENABLED;
+    if (v == "off") return LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    throw coded_type_error(env, code::INVALID_ARGUMENT, "flashAttention must be auto, on or off");
+}
+
+enum llama_pooling_type read_pooling(Napi::Env env, const Napi::Object & o) {
+    std::string v = opt_string(o, "pooling").value_or("default");
+    if (v == "default") return LLAMA_POOLING_TYPE_UNSPECIFIED;
+    if (v == "none") return LLAMA_POOLING_TYPE_NONE;
+    if (v == "mean") return LLAMA_POOLING_TYPE_MEAN;
+    if (v == "cls") return LLAMA_POOLING_TYPE_CLS;
+    if (v == "last") return LLAMA_POOLING_TYPE_LAST;
+    if (v == "rank") return LLAMA_POOLING_TYPE_RANK;
+    throw coded_type_error(env, code::INVALID_ARGUMENT, "pooling must be default, none, mean, cls, last or rank");
+}
+
+ggml_type read_kv_type(Napi::Env env, const Napi::Object & o) {
+    std::string v = opt_string(o, "kvCacheType").value_or("f16");
+    for (ggml_type t : {GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_BF16, GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q4_1,
+                        GGML_TYPE_IQ4_NL, GGML_TYPE_Q5_0, GGML_TYPE_Q5_1}) {
+        if (v == ggml_type_name(t)) {
+            return t;
+        }
+    }
+    throw coded_type_error(env, code::INVALID_ARGUMENT, "kvCacheType must be one of f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1");
+}
+
+// The model's own pooling when it declares one (embedding models), else mean: a plain LM pools nothing.
+bool model_declares_pooling(const llama_model * m) {
+    char arch[64] = {0};
+    if (llama_model_meta_val_str(m, "general.architecture", arch, sizeof(arch)) < 0) {
+        return false;
+    }
+    char buf[32];
+    return llama_model_meta_val_str(m, (std::string(arch) + ".pooling_type").c_str(), buf, sizeof(buf)) >= 0;
+}
+
+Napi::Value event_to_js(Napi::Env env, const job_event & ev) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("job", ev.job);
+    switch (ev.kind) {
+        case job_event::TOKEN:
+            o.Set("type", "token");
+            o.Set("token", ev.token);
+            o.Set("text", ev.text);
+            break;
+        case job_event::DONE: {
+            o.Set("type", "done");
+            o.Set("reason", ev.reason);
+            o.Set("text", ev.text);
+            if (!ev.stop.empty()) {
+                o.Set("stop", ev.stop);
+            }
+            Napi::Object usage = Napi::Object::New(env);
+            usage.Set("promptTokens", ev.prompt_tokens);
+            usage.Set("cachedTokens", ev.cached_tokens);
+            usage.Set("completionTokens", ev.completion_tokens);
+            o.Set("usage", usage);
+            Napi::Object timings = Napi::Object::New(env);
+            timings.Set("prefillMs", ev.prefill_ms);
+            timings.Set("generateMs", ev.generate_ms);
+            o.Set("timings", timings);
+            break;
+        }
+        case job_event::ERROR:
+            o.Set("type", "error");
+            o.Set("code", ev.code);
+            o.Set("message", ev.message);
+            break;
+        case job_event::EMBEDDINGS: {
+            o.Set("type", "embeddings");
+            Napi::Array vectors = Napi::Array::New(env, ev.vectors.size());
+            for (size_t i = 0; i < ev.vectors.size(); i++) {
+                Napi::Float32Array v = Napi::Float32Array::New(env, ev.vectors[i].size());
+                std::copy(ev.vectors[i].begin(), ev.vectors[i].end(), v.Data());
+                vectors.Set(static_cast<uint32_t>(i), v);
+            }
+            o.Set("vectors", vectors);
+            break;
+        }
+    }
+    return o;
+}
+
+} // namespace
+
+void Context::Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function ctor = DefineClass(env, "Context", {
+        InstanceMethod("init", &Context::Initialize),
+        InstanceMethod("generate", &Context::Generate),
+        InstanceMethod("embed", &Context::Embed),
+        InstanceMethod("abort", &Context::Abort),
+        InstanceMethod("info", &Context::Info),
+        InstanceMethod("dispose", &Context::Dispose),
+        InstanceAccessor("disposed", &Context::IsDisposed, nullptr),
+    });
+    exports.Set("Context", ctor);
+}
+
+Context::Context(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Context>(info) {
+    Napi::Env env = info.Env();
+    info.This().As<Napi::Object>().TypeTag(&CONTEXT_TAG);
+    if (info.Length() < 1 || !Model::IsInstance(info[0])) {
+        throw coded_type_error(env, code::INVALID_ARGUMENT, "Context: the first argument must be a Model");
+    }
+    model = Model::Unwrap(info[0].As<Napi::Object>())->loaded_state(env, "createContext");
+    if (model->options.vocab_only) {
+        throw coded_error(env, code::VOCAB_ONLY, "Context: the model was loaded vocab-only; it has no weights to run");
+    }
+    Napi::Object o = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+    const int32_t n_ctx_train = llama_model_n_ctx_train(model->model.get());
+    options.n_ctx = static_cast<uint32_t>(get_int(o, "contextSize", std::min<int32_t>(4096, n_ctx_train), 1, 1 << 24));
+    options.n_batch = static_cast<uint32_t>(get_int(o, "batchSize", 512, 1, 1 << 20));
+    options.n_ubatch = static_cast<uint32_t>(get_int(o, "ubatchSize", std::min<uint32_t>(512, options.n_batch), 1, options.n_batch));
+    options.n_seq = static_cast<uint32_t>(get_int(o, "sequences", 1, 1, static_cast<int64_t>(llama_max_parallel_sequences())));
+    options.n_threads = static_cast<int32_t>(get_int(o, "threads", 0, 0, 1024));
+    options.n_threads_batch = static_cast<int32_t>(get_int(o, "threadsBatch", 0, 0, 1024));
+    options.flash_attn = read_flash_attn(env, o);
+    options.embeddings = get_bool(o, "embeddings", false);
+    options.pooling = read_pooling(env, o);
+    options.kv_type = read_kv_type(env, o);
+    options.kv_unified = get_bool(o, "kvUnified", false);
+    if (options.n_ctx < options.n_seq) {
+        throw coded_type_error(env, code::INVALID_ARGUMENT, "contextSize must be at least the number of sequences");
+    }
+}
+
+Context::~Context() {
+    // Finalizer path (dispose() was never awaited): stop the thread here, on the JS thread.
+    if (sched) {
+        sched->stop();
+        sched->join();
+        sched.reset();
+    }
+    if (sink && !sink->released) {
+        sink->released = true;
+        sink->tsfn.Release();
+    }
+}
+
+Napi::Value Context::Initialize(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (disposed) {
+        throw coded_error(env, code::DISPOSED, "Context.init: the context is disposed");
+    }
+    if (initializing || sched) {
+        throw coded_error(env, code::INVALID_ARGUMENT, "Context.init: already initialized");
+    }
+    Napi::Function on_events = require_function(info, 0, "Context.init: onEvents");
+    sink = std::make_shared<event_sink>();
+    sink->tsfn = Napi::ThreadSafeFunction::New(env, on_events, "effect-llama-events", 0, 1);
+    sink->tsfn.Unref(env);
+    initializing = true;
+
+    llama_context_params params = llama_context_default_params();
+    params.n_ctx = options.n_ctx;
+    params.n_batch = options.n_batch;
+    params.n_ubatch = options.n_ubatch;
+    params.n_seq_max = options.n_seq;
+    params.n_threads = options.n_threads > 0 ? options.n_threads : common_cpu_get_num_math();
+    params.n_threads_batch = options.n_threads_batch > 0 ? options.n_threads_batch : params.n_threads;
+    params.flash_attn_type = options.flash_attn;
+    params.embeddings = options.embeddings;
+    params.pooling_type = options.pooling;
+    if (options.embeddings && options.pooling == LLAMA_POOLING_TYPE_UNSPECIFIED && !model_declares_pooling(model->model.get())) {
+        params.pooling_type = LLAMA_POOLING_TYPE_MEAN;
+    }
+    params.type_k = options.kv_type;
+    params.type_v = options.kv_type;
+    params.kv_unified = options.kv_unified;
+    params.no_perf = true;
+
+    auto created = std::make_shared<std::shared_ptr<scheduler>>();
+    std::shared_ptr<model_state> m = model;
+    std::shared_ptr<event_sink> s = sink;
+    return PromiseWorker::Queue(env, "effect-llama:context-init", {info.This().As<Napi::Object>()},
+        [m, s, params, created] {
+            llama_context * raw = llama_init_from_model(m->model.get(), params);
+            if (raw == nullptr) {
+                throw native_error(code::CONTEXT_CREATE_FAILED, "llama.cpp could not create the context (out of memory?)");
+            }
+            auto emit = [s](std::unique_ptr<event_batch> batch) {
+                event_batch * data = batch.release();
+                auto deliver = [s](Napi::Env env, Napi::Function callback, event_batch * raw_batch) {
+                    std::unique_ptr<event_batch> events(raw_batch);
+                    if (env == nullptr) {
+                        return;
+                    }
+                    Napi::Array array = Napi::Array::New(env, events->size());
+                    for (size_t i = 0; i < events->size(); i++) {
+                        const job_event & ev = (*events)[i];
+                        array.Set(static_cast<uint32_t>(i), event_to_js(env, ev));
+                        if ((ev.kind == job_event::DONE || ev.kind == job_event::ERROR) && --s->active_jobs == 0 && !s->released) {
+                            s->tsfn.Unref(env); // no job left: an idle context does not keep the process alive
+                        }
+                    }
+                    callback.Call({array});
+                };
+                if (s->tsfn.NonBlockingCall(data, deliver) != napi_ok) {
+                    delete data;
+                }
+            };
+            *created = std::make_shared<scheduler>(m, llama_context_ptr(raw), emit);
+        },
+        [this, created](Napi::Env env) {
+            initializing = false;
+            if (disposed) {
+                (*created)->stop(); // disposed while initializing; the scheduler joins in its destructor
+            } else {
+                sched = *created;
+            }
+            return env.Undefined();
+        });
+}
+
+std::shared_ptr<scheduler> Context::running_scheduler(Napi::Env env, const char * method) {
+    if (disposed) {
+        throw coded_error(env, code::DISPOSED, std::string("Context.") + method + ": the context is disposed");
+    }
+    if (!sched) {
+        throw coded_error(env, code::INVALID_ARGUMENT, std::string("Context.") + method + ": call init() first");
+    }
+    return sched;
+}
+
+void Context::job_started(Napi::Env env) {
+    if (sink->active_jobs++ == 0) {
+        sink->tsfn.Ref(env);
+    }
+}
+
+Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<scheduler> s = running_scheduler(env, "generate");
+    if (options.embeddings) {
+        throw coded_error(env, code::INVALID_ARGUMENT, "Context.generate: this context was created for embeddings");
+    }
+    Napi::Object o = require_object(info, 0, "generate: request");
+    generate_request r;
+    r.sequence = static_cast<int32_t>(get_int(o, "sequence", 0, 0, static_cast<int64_t>(options.n_seq) - 1));
+    std::optional<std::string> text = opt_string(o, "text");
+    Napi::Value tokens = o.Get("tokens");
+    if (text.has_value() == !is_missing(tokens)) {
+        throw coded_type_error(env, code::INVALID_ARGUMENT, "generate: give exactly one of text and tokens");
+    }
+    if (text) {
+        r.text = *text;
+        if (r.text.empty()) {
+            throw coded_type_error(env, code::INVALID_ARGUMENT, "generate: the prompt is empty");
+        }
+    } else {
+        r.tokens = read_tokens(env, tokens, "generate: tokens");
+    }
+    r.add_special = get_bool(o, "addSpecial", true);
+    r.parse_special = get_bool(o, "parseSpecial", true);
+    r.sampling = read_sampling(env, o.Get("sampling"), llama_vocab_n_tokens(model->vocab()));
+    r.max_tokens = static_cast<int32_t>(get_int(o, "maxTokens", -1, -1, INT32_MAX));
+    r.stops = get_strings(o, "stop");
+    r.ignore_eog = get_bool(o, "ignoreEog", false);
+    job_started(env);
+    return Napi::Number::New(env, s->submit(std::move(r)));
+}
+
+Napi::Value Context::Embed(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<scheduler> s = running_scheduler(env, "embed");
+    if (!options.embeddings) {
+        throw coded_error(env, code::NOT_EMBEDDING_CONTEXT, "Context.embed: create the context with embeddings: true");
+    }
+    Napi::Object o = require_object(info, 0, "embed: request");
+    embed_request r;
+    r.texts = get_strings(o, "texts");
+    r.normalize = get_bool(o, "normalize", true);
+    r.add_special = get_bool(o, "addSpecial", true);
+    job_started(env);
+    return Napi::Number::New(env, s->submit(std::move(r)));
+}
+
+Napi::Value Context::Abort(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    int64_t id = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int64Value() : -1;
+    if (disposed || !sched || id <= 0) {
+        return Napi::Boolean::New(env, false); // nothing to abort: finished, unknown, or the context is gone
+    }
+    return Napi::Boolean::New(env, sched->abort(static_cast<uint32_t>(id)));
+}
+
+Napi::Value Context::Info(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<scheduler> s = running_scheduler(env, "info");
+    llama_context * c = s->context();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("contextSize", llama_n_ctx(c));
+    o.Set("sequenceContextSize", llama_n_ctx_seq(c));
+    o.Set("batchSize", llama_n_batch(c));
+    o.Set("ubatchSize", llama_n_ubatch(c));
+    o.Set("sequences", llama_n_seq_max(c));
+    o.Set("threads", llama_n_threads(c));
+    o.Set("threadsBatch", llama_n_threads_batch(c));
+    o.Set("embeddings", options.embeddings);
+    o.Set("kvUnified", options.kv_unified);
+    o.Set("kvCacheType", ggml_type_name(options.kv_type));
+    static const char * pooling_names[] = {"none", "mean", "cls", "last", "rank"};
+    enum llama_pooling_type pooling = llama_pooling_type(c);
+    o.Set("pooling", pooling >= 0 && pooling <= LLAMA_POOLING_TYPE_RANK ? pooling_names[pooling] : "none");
+    return o;
+}
+
+Napi::Value Context::Dispose(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    disposed = true;
+    std::shared_ptr<scheduler> s = std::move(sched);
+    std::shared_ptr<event_sink> k = sink;
+    // Stopping aborts every job (they report "abort"), then the thread exits; joining and freeing happen off-thread.
+    return PromiseWorker::Queue(env, "effect-llama:context-dispose", {info.This().As<Napi::Object>()},
+        [s]() mutable {
+            if (s) {
+                s->stop();
+                s->join();
+            }
+        },
+        [s, k](Napi::Env env) mutable {
+            s.reset();
+            if (k && !k->released) {
+                k->released = true;
+                k->tsfn.Release();
+            }
+            return env.Undefined();
+        });
+}
+
+Napi::Value Context::IsDisposed(const Napi::CallbackInfo & info) {
+    return Napi::Boolean::New(info.Env(), disposed);
+}
+
+} // namespace effect_llama

@@ -1,0 +1,63 @@
+// Context: one llama_context and its scheduler thread (scheduler.h). Jobs (generate, embed) are queued with an
+// id; their events come back in batches through ONE ThreadSafeFunction per context, not a Promise per token.
+// Thread rules: every method runs on the JS thread; init and dispose do their work on libuv worker threads.
+#pragma once
+
+#include "model.h"
+#include "scheduler.h"
+
+#include <napi.h>
+
+#include <memory>
+
+namespace effect_llama {
+
+struct context_options {
+    uint32_t n_ctx = 4096;
+    uint32_t n_batch = 512;
+    uint32_t n_ubatch = 512;
+    uint32_t n_seq = 1;
+    int32_t n_threads = 0;        // 0: llama.cpp common's choice (physical cores)
+    int32_t n_threads_batch = 0;  // 0: same as n_threads
+    llama_flash_attn_type flash_attn = LLAMA_FLASH_ATTN_TYPE_AUTO;
+    bool embeddings = false;
+    enum llama_pooling_type pooling = LLAMA_POOLING_TYPE_UNSPECIFIED;
+    ggml_type kv_type = GGML_TYPE_F16;
+    bool kv_unified = false;
+};
+
+// JS-thread state for event delivery: counts live jobs so the TSFN keeps the loop alive only while one runs.
+struct event_sink {
+    Napi::ThreadSafeFunction tsfn;
+    int active_jobs = 0;
+    bool released = false;
+};
+
+class Context : public Napi::ObjectWrap<Context> {
+public:
+    static void Init(Napi::Env env, Napi::Object exports);
+
+    explicit Context(const Napi::CallbackInfo & info); // (model, options)
+    ~Context() override;
+
+private:
+    Napi::Value Initialize(const Napi::CallbackInfo & info); // init(onEvents) -> Promise<void>
+    Napi::Value Generate(const Napi::CallbackInfo & info);   // generate(request) -> job id
+    Napi::Value Embed(const Napi::CallbackInfo & info);      // embed(request) -> job id
+    Napi::Value Abort(const Napi::CallbackInfo & info);      // abort(job id) -> boolean
+    Napi::Value Info(const Napi::CallbackInfo & info);
+    Napi::Value Dispose(const Napi::CallbackInfo & info);
+    Napi::Value IsDisposed(const Napi::CallbackInfo & info);
+
+    std::shared_ptr<scheduler> running_scheduler(Napi::Env env, const char * method);
+    void job_started(Napi::Env env);
+
+    std::shared_ptr<model_state> model;
+    context_options options;
+    std::shared_ptr<scheduler> sched;
+    std::shared_ptr<event_sink> sink;
+    bool initializing = false;
+    bool disposed = false;
+};
+
+} // namespace effect_llama

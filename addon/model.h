@@ -1,0 +1,68 @@
+// Model: one loaded llama_model. JS owns the lifetime through dispose(); contexts hold a shared_ptr to the
+// model state, so disposing a model that a context still uses frees the weights once that context is gone.
+// Thread rules: every method is called on the JS thread; load, tokenize, detokenize, chat apply/parse and
+// dispose run their work on libuv worker threads. abortLoad() is a relaxed atomic store, safe at any time.
+#pragma once
+
+#include "llama-cpp.h"
+
+#include <napi.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+struct common_chat_templates;
+
+namespace effect_llama {
+
+struct model_options {
+    int32_t gpu_layers = -1; // all that fit the compiled-in GPU backend; ignored on CPU
+    bool use_mmap = true;
+    bool use_mlock = false;
+    bool vocab_only = false;
+    bool check_tensors = false;
+};
+
+struct model_state {
+    llama_model_ptr model;
+    model_options options;
+    std::string path;
+    std::mutex chat_mutex;                   // guards the lazily built chat templates
+    std::shared_ptr<common_chat_templates> chat_templates;
+    std::string chat_template_override;      // the override the templates were built with
+
+    const llama_vocab * vocab() const { return llama_model_get_vocab(model.get()); }
+};
+
+class Model : public Napi::ObjectWrap<Model> {
+public:
+    static void Init(Napi::Env env, Napi::Object exports);
+    static bool IsInstance(const Napi::Value & value);
+
+    explicit Model(const Napi::CallbackInfo & info); // (path, options)
+
+    // The loaded state, or a DISPOSED / not-loaded error thrown as a JS exception. JS thread.
+    std::shared_ptr<model_state> loaded_state(Napi::Env env, const char * method) const;
+
+private:
+    Napi::Value Load(const Napi::CallbackInfo & info);
+    Napi::Value AbortLoad(const Napi::CallbackInfo & info);
+    Napi::Value Info(const Napi::CallbackInfo & info);
+    Napi::Value Tokenize(const Napi::CallbackInfo & info);
+    Napi::Value Detokenize(const Napi::CallbackInfo & info);
+    Napi::Value ApplyChat(const Napi::CallbackInfo & info);   // chat.cpp
+    Napi::Value ParseChat(const Napi::CallbackInfo & info);   // chat.cpp
+    Napi::Value Dispose(const Napi::CallbackInfo & info);
+    Napi::Value IsDisposed(const Napi::CallbackInfo & info);
+
+    std::string path;
+    model_options options;
+    std::shared_ptr<model_state> state;  // set when loaded, reset on dispose
+    std::shared_ptr<std::atomic<bool>> abort_flag = std::make_shared<std::atomic<bool>>(false);
+    bool loading = false;
+    bool disposed = false;
+};
+
+} // namespace effect_llama

@@ -1,0 +1,379 @@
+#include "scheduler.h"
+
+#include "common.h"
+#include "errors.h"
+#include "scheduler-job.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace effect_llama {
+
+namespace {
+
+double now_ms() {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+} // namespace
+
+scheduler::scheduler(std::shared_ptr<model_state> model, llama_context_ptr ctx_in, emit_fn emit)
+    : model(std::move(model)), ctx(std::move(ctx_in)), emit(std::move(emit)) {
+    vocab = llama_model_get_vocab(this->model->model.get());
+    n_batch = llama_n_batch(ctx.get());
+    n_ctx_seq = llama_n_ctx_seq(ctx.get());
+    slots.resize(llama_n_seq_max(ctx.get()));
+    batch = llama_batch_init(static_cast<int32_t>(n_batch), 0, static_cast<int32_t>(slots.size()));
+    llama_set_abort_callback(ctx.get(), abort_callback, this);
+    thread = std::thread([this] { run(); });
+}
+
+scheduler::~scheduler() {
+    stop();
+    join();
+    llama_batch_free(batch);
+}
+
+bool scheduler::abort_callback(void * data) {
+    return static_cast<scheduler *>(data)->abort_pending.load(std::memory_order_relaxed);
+}
+
+uint32_t scheduler::submit(generate_request request) {
+    auto j = std::make_shared<job>();
+    j->gen = std::move(request);
+    std::lock_guard<std::mutex> lock(mutex);
+    j->id = next_id++;
+    jobs[j->id] = j;
+    incoming.push_back(j);
+    wake.notify_one();
+    return j->id;
+}
+
+uint32_t scheduler::submit(embed_request request) {
+    auto j = std::make_shared<job>();
+    j->is_embed = true;
+    j->emb = std::move(request);
+    std::lock_guard<std::mutex> lock(mutex);
+    j->id = next_id++;
+    jobs[j->id] = j;
+    incoming.push_back(j);
+    wake.notify_one();
+    return j->id;
+}
+
+bool scheduler::abort(uint32_t job_id) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = jobs.find(job_id);
+    if (it == jobs.end()) {
+        return false;
+    }
+    it->second->aborted.store(true);
+    abort_pending.store(true);
+    wake.notify_one();
+    return true;
+}
+
+void scheduler::stop() {
+    std::lock_guard<std::mutex> lock(mutex);
+    stopping = true;
+    for (auto & [id, j] : jobs) {
+        j->aborted.store(true);
+    }
+    abort_pending.store(true);
+    wake.notify_one();
+}
+
+void scheduler::join() {
+    if (thread.joinable()) {
+        thread.join();
+    }
+}
+
+void scheduler::run() {
+    while (true) {
+        std::vector<std::shared_ptr<job>> fresh;
+        bool exiting = false;
+        {
+            std::unique_lock<std::mutex> lock(mutex);
+            wake.wait(lock, [&] { return stopping || !incoming.empty() || !running.empty(); });
+            fresh.assign(incoming.begin(), incoming.end());
+            incoming.clear();
+            exiting = stopping;
+            // Cleared before the abort flags are read below, so a later abort still stops the next graph.
+            abort_pending.store(false);
+        }
+        event_batch out;
+        for (auto & j : fresh) {
+            start(j, out);
+        }
+        for (auto & j : running) {
+            if (!j->finished && (exiting || j->aborted.load())) {
+                finish(*j, "abort", out);
+            }
+        }
+        running.erase(std::remove_if(running.begin(), running.end(), [](auto & j) { return j->finished; }), running.end());
+        if (!running.empty()) {
+            step(out);
+            running.erase(std::remove_if(running.begin(), running.end(), [](auto & j) { return j->finished; }), running.end());
+        }
+        if (!out.empty()) {
+            emit(std::make_unique<event_batch>(std::move(out)));
+        }
+        if (exiting) {
+            return;
+        }
+    }
+}
+
+void scheduler::start(const std::shared_ptr<job> & j, event_batch & out) {
+    if (j->aborted.load()) {
+        finish(*j, "abort", out);
+        return;
+    }
+    if (j->is_embed) {
+        try {
+            run_embed(*j, out);
+        } catch (const native_error & e) {
+            fail(*j, e.code, e.what(), out);
+        } catch (const std::exception & e) {
+            fail(*j, code::INTERNAL, e.what(), out);
+        }
+        return;
+    }
+    int32_t seq = j->gen.sequence;
+    if (seq < 0 || static_cast<size_t>(seq) >= slots.size()) {
+        fail(*j, code::INVALID_ARGUMENT, "sequence " + std::to_string(seq) + " does not exist", out);
+        return;
+    }
+    if (slots[seq].active) {
+        fail(*j, code::SEQUENCE_BUSY, "sequence " + std::to_string(seq) + " is already generating", out);
+        return;
+    }
+    try {
+        start_generate(*j);
+    } catch (const native_error & e) {
+        fail(*j, e.code, e.what(), out);
+        return;
+    } catch (const std::exception & e) {
+        fail(*j, code::INTERNAL, e.what(), out);
+        return;
+    }
+    slots[seq].active = j;
+    running.push_back(j);
+}
+
+void scheduler::start_generate(job & j) {
+    j.t_start = now_ms();
+    generate_request & g = j.gen;
+    j.prompt = g.text.empty() ? g.tokens : common_tokenize(vocab, g.text, g.add_special, g.parse_special);
+    if (j.prompt.empty()) {
+        throw native_error(code::INVALID_ARGUMENT, "the prompt is empty");
+    }
+    const int32_t n_vocab = llama_vocab_n_tokens(vocab);
+    for (llama_token t : j.prompt) {
+        if (t < 0 || t >= n_vocab) {
+            throw native_error(code::INVALID_ARGUMENT, "prompt token " + std::to_string(t) + " is outside the vocabulary");
+        }
+    }
+    if (j.prompt.size() >= n_ctx_seq) {
+        throw native_error(code::CONTEXT_OVERFLOW, "the prompt has " + std::to_string(j.prompt.size()) +
+                                                       " tokens; a sequence of this context holds " +
+                                                       std::to_string(n_ctx_seq) + " (one must be left to generate)");
+    }
+    j.sampler = make_sampler(model->model.get(), g.sampling, j.preserved);
+    for (llama_token t : j.prompt) {
+        common_sampler_accept(j.sampler.get(), t, false); // penalties see the prompt, as in llama-server
+    }
+    j.text = std::make_unique<text_stream>(g.stops);
+
+    // Prefix reuse: keep the KV cells this sequence already holds for the common prefix.
+    slot & s = slots[g.sequence];
+    size_t n_common = 0;
+    while (n_common < s.cached.size() && n_common < j.prompt.size() && s.cached[n_common] == j.prompt[n_common]) {
+        n_common++;
+    }
+    if (n_common == j.prompt.size()) {
+        n_common--; // the last prompt token is evaluated again for its logits
+    }
+    llama_memory_t mem = llama_get_memory(ctx.get());
+    if (!llama_memory_seq_rm(mem, g.sequence, static_cast<llama_pos>(n_common), -1)) {
+        llama_memory_seq_rm(mem, g.sequence, -1, -1); // e.g. recurrent state: no partial removal
+        n_common = 0;
+    }
+    s.cached.resize(n_common);
+    j.n_prompt_done = n_common;
+    j.n_cached = static_cast<int32_t>(n_common);
+    j.n_past = static_cast<llama_pos>(n_common);
+}
+
+bool scheduler::step(event_batch & out) {
+    common_batch_clear(batch);
+    for (auto & j : running) {
+        j->batch_output = -1;
+        j->batch_prompt = 0;
+        j->batch_start = -1;
+    }
+    // Next tokens of generating sequences first: they are one token each and keep latency low.
+    for (auto & j : running) {
+        if (!j->decoding) {
+            continue;
+        }
+        if (static_cast<uint32_t>(j->n_past) >= n_ctx_seq) {
+            finish(*j, "length", out); // the sequence's share of the context is full
+            continue;
+        }
+        j->batch_start = j->n_past;
+        j->batch_output = batch.n_tokens;
+        common_batch_add(batch, j->next_token, j->n_past, {j->gen.sequence}, true);
+    }
+    // Then prompt chunks, as much as the batch holds; a long prompt is split over several steps.
+    for (auto & j : running) {
+        if (j->decoding || j->finished) {
+            continue;
+        }
+        size_t budget = n_batch - static_cast<size_t>(batch.n_tokens);
+        if (budget == 0) {
+            break;
+        }
+        size_t n = std::min(budget, j->prompt.size() - j->n_prompt_done);
+        j->batch_start = j->n_past;
+        for (size_t i = 0; i < n; i++) {
+            size_t at = j->n_prompt_done + i;
+            bool last = at + 1 == j->prompt.size();
+            if (last) {
+                j->batch_output = batch.n_tokens;
+            }
+            common_batch_add(batch, j->prompt[at], j->n_past + static_cast<llama_pos>(i), {j->gen.sequence}, last);
+        }
+        j->batch_prompt = n;
+    }
+    if (batch.n_tokens == 0) {
+        return false;
+    }
+
+    int32_t ret = llama_decode(ctx.get(), batch);
+    if (ret != 0) {
+        rollback_batch();
+        if (ret == 2) {
+            return false; // aborted mid-graph: the aborted jobs finish at the top of the next turn, the rest retry
+        }
+        const char * err = ret == 1 ? code::NO_KV_SLOT : ret == -1 ? code::INVALID_BATCH : code::COMPUTE_ERROR;
+        std::string message = ret == 1 ? "no KV cache slot for the batch (the context is full)"
+                            : ret == -1 ? "llama_decode rejected the batch as invalid"
+                            : "llama_decode failed with code " + std::to_string(ret);
+        for (auto & j : running) {
+            if (j->batch_start >= 0 && !j->finished) {
+                fail(*j, err, message, out);
+            }
+        }
+        return false;
+    }
+    for (auto & j : running) {
+        if (j->batch_start < 0 || j->finished) {
+            continue;
+        }
+        slot & s = slots[j->gen.sequence];
+        if (j->batch_prompt > 0) {
+            s.cached.insert(s.cached.end(), j->prompt.begin() + static_cast<std::ptrdiff_t>(j->n_prompt_done),
+                            j->prompt.begin() + static_cast<std::ptrdiff_t>(j->n_prompt_done + j->batch_prompt));
+            j->n_prompt_done += j->batch_prompt;
+            j->n_past += static_cast<llama_pos>(j->batch_prompt);
+        } else if (j->decoding) {
+            s.cached.push_back(j->next_token);
+            j->n_past++;
+        }
+        if (j->batch_output >= 0) {
+            after_decode(*j, out);
+        }
+    }
+    return true;
+}
+
+void scheduler::after_decode(job & j, event_batch & out) {
+    if (!j.decoding) {
+        j.decoding = true;
+        j.t_prefill_end = now_ms();
+    }
+    llama_token token = common_sampler_sample(j.sampler.get(), ctx.get(), j.batch_output);
+    common_sampler_accept(j.sampler.get(), token, true);
+    if (!j.gen.ignore_eog && llama_vocab_is_eog(vocab, token)) {
+        finish(j, "eog", out);
+        return;
+    }
+    j.n_generated++;
+    bool special = std::find(j.preserved.begin(), j.preserved.end(), token) != j.preserved.end();
+    job_event ev;
+    ev.kind = job_event::TOKEN;
+    ev.job = j.id;
+    ev.token = token;
+    ev.text = j.text->push(common_token_to_piece(ctx.get(), token, special));
+    out.push_back(std::move(ev));
+    if (j.text->stopped()) {
+        finish(j, "stop", out);
+    } else if (j.gen.max_tokens >= 0 && j.n_generated >= j.gen.max_tokens) {
+        finish(j, "length", out);
+    } else {
+        j.next_token = token;
+    }
+}
+
+void scheduler::finish(job & j, const char * reason, event_batch & out) {
+    job_event ev;
+    ev.kind = job_event::DONE;
+    ev.job = j.id;
+    ev.reason = reason;
+    if (!j.is_embed) {
+        double t_end = now_ms();
+        ev.text = j.text ? j.text->flush() : std::string();
+        ev.stop = j.text && j.text->stopped() ? j.text->matched_stop() : std::string();
+        ev.prompt_tokens = static_cast<int32_t>(j.prompt.size());
+        ev.cached_tokens = j.n_cached;
+        ev.completion_tokens = j.n_generated;
+        double prefill_end = j.t_prefill_end > 0 ? j.t_prefill_end : t_end;
+        ev.prefill_ms = j.t_start > 0 ? prefill_end - j.t_start : 0;
+        ev.generate_ms = j.t_prefill_end > 0 ? t_end - j.t_prefill_end : 0;
+    }
+    out.push_back(std::move(ev));
+    if (std::string(reason) == "abort" && !j.is_embed && j.t_start > 0) {
+        // The sequence's KV cells are released; a later request evaluates its prompt afresh.
+        llama_memory_seq_rm(llama_get_memory(ctx.get()), j.gen.sequence, -1, -1);
+        slots[j.gen.sequence].cached.clear();
+    }
+    release(j);
+}
+
+void scheduler::fail(job & j, const std::string & err, const std::string & message, event_batch & out) {
+    job_event ev;
+    ev.kind = job_event::ERROR;
+    ev.job = j.id;
+    ev.code = err;
+    ev.message = message;
+    out.push_back(std::move(ev));
+    if (!j.is_embed && j.t_start > 0 && slots[j.gen.sequence].active.get() == &j) {
+        llama_memory_seq_rm(llama_get_memory(ctx.get()), j.gen.sequence, -1, -1);
+        slots[j.gen.sequence].cached.clear();
+    }
+    release(j);
+}
+
+void scheduler::release(job & j) {
+    j.finished = true;
+    if (!j.is_embed && j.gen.sequence >= 0 && static_cast<size_t>(j.gen.sequence) < slots.size() &&
+        slots[j.gen.sequence].active.get() == &j) {
+        slots[j.gen.sequence].active.reset();
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    jobs.erase(j.id);
+}
+
+void scheduler::rollback_batch() {
+    // Ubatches processed before a failure or an abort stay in memory: drop everything this batch added.
+    llama_memory_t mem = llama_get_memory(ctx.get());
+    for (auto & j : running) {
+        if (j->batch_start >= 0) {
+            llama_memory_seq_rm(mem, j->gen.sequence, j->batch_start, -1);
+        }
+    }
+}
+
+} // namespace effect_llama

@@ -1,0 +1,119 @@
+// The scheduler owns one llama_context and ONE thread that runs every job on it with continuous batching: each
+// step packs the next token of every generating sequence and chunks of pending prompts into one llama_batch.
+// Thread rules: submit(), abort() and stop() may be called from any thread (they lock or store atomics); all
+// other state is touched by the scheduler thread alone. Results leave through the `emit` callback as batches.
+#pragma once
+
+#include "llama-cpp.h"
+#include "model.h"
+#include "sampler.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace effect_llama {
+
+struct job_event {
+    enum kind_t { TOKEN, DONE, ERROR, EMBEDDINGS } kind = TOKEN;
+    uint32_t job = 0;
+    int32_t token = -1;
+    std::string text;                      // TOKEN: text safe to show (may be empty while held back)
+    std::string reason;                    // DONE: eog | stop | length | abort
+    std::string stop;                      // DONE with reason stop: the stop string
+    int32_t prompt_tokens = 0, cached_tokens = 0, completion_tokens = 0;
+    double prefill_ms = 0, generate_ms = 0;
+    std::string code, message;             // ERROR
+    std::vector<std::vector<float>> vectors; // EMBEDDINGS
+};
+using event_batch = std::vector<job_event>;
+
+struct generate_request {
+    int32_t sequence = 0;
+    std::vector<llama_token> tokens;       // used when `text` is empty
+    std::string text;
+    bool add_special = true;
+    bool parse_special = true;
+    sampling_options sampling;
+    int32_t max_tokens = -1;               // -1: until the sequence's context is full
+    std::vector<std::string> stops;
+    bool ignore_eog = false;
+};
+
+struct embed_request {
+    std::vector<std::string> texts;
+    bool normalize = true;
+    bool add_special = true;
+};
+
+struct scheduler_options {
+    int32_t n_threads = 0;
+    int32_t n_threads_batch = 0;
+};
+
+class scheduler {
+public:
+    using emit_fn = std::function<void(std::unique_ptr<event_batch>)>;
+
+    scheduler(std::shared_ptr<model_state> model, llama_context_ptr ctx, emit_fn emit);
+    ~scheduler();  // stops and joins
+
+    uint32_t submit(generate_request request);   // any thread
+    uint32_t submit(embed_request request);      // any thread
+    bool abort(uint32_t job_id);                 // any thread; false when the job is unknown or finished
+    void stop();                                 // any thread; aborts every job, then the thread exits
+    void join();                                 // not the scheduler thread
+
+    llama_context * context() const { return ctx.get(); }
+
+private:
+    struct job;
+    struct slot {
+        std::vector<llama_token> cached;   // tokens whose KV cells this sequence holds, in order
+        std::shared_ptr<job> active;
+    };
+
+    void run();
+    void start(const std::shared_ptr<job> & j, event_batch & out);
+    void start_generate(job & j);
+    void run_embed(job & j, event_batch & out);
+    bool step(event_batch & out);
+    void after_decode(job & j, event_batch & out);
+    void finish(job & j, const char * reason, event_batch & out);
+    void fail(job & j, const std::string & code, const std::string & message, event_batch & out);
+    void release(job & j);
+    void rollback_batch();
+
+    static bool abort_callback(void * data);
+
+    std::shared_ptr<model_state> model;
+    llama_context_ptr ctx;
+    emit_fn emit;
+    const llama_vocab * vocab;
+    uint32_t n_batch;
+    uint32_t n_ctx_seq;
+
+    std::mutex mutex;                    // guards incoming, jobs, next_id, stopping
+    std::condition_variable wake;
+    std::deque<std::shared_ptr<job>> incoming;
+    std::map<uint32_t, std::shared_ptr<job>> jobs;
+    uint32_t next_id = 1;
+    bool stopping = false;
+    std::atomic<bool> abort_pending{false};   // read by llama's abort callback mid-graph
+
+    // scheduler thread only
+    std::vector<slot> slots;
+    std::vector<std::shared_ptr<job>> running;
+    llama_batch batch{};
+    std::thread thread;
+};
+
+} // namespace effect_llama
