@@ -57,6 +57,324 @@ export interface DeviceInfo {
 }
 
 /**
+ * Options of `new Model(path, options)`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ModelOptions {
+  /** Layers to offload to the GPU; -1 (default) offloads all. Ignored by CPU builds. */
+  readonly gpuLayers?: number
+  readonly useMmap?: boolean
+  readonly useMlock?: boolean
+  /** Load the tokenizer only: tokenize, detokenize and chat templates work, generation does not. */
+  readonly vocabOnly?: boolean
+  /** Validate tensor data while loading (slower). */
+  readonly checkTensors?: boolean
+}
+
+/**
+ * What `model.info()` reports.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ModelInfo {
+  readonly path: string
+  readonly architecture: string
+  readonly name: string
+  readonly description: string
+  readonly size: number
+  readonly parameters: number
+  readonly trainedContext: number
+  readonly embeddingSize: number
+  readonly layers: number
+  readonly heads: number
+  readonly headsKv: number
+  readonly vocabSize: number
+  readonly vocabType: "none" | "spm" | "bpe" | "wpm" | "ugm" | "rwkv" | "plamo2" | "unknown"
+  readonly vocabOnly: boolean
+  readonly hasEncoder: boolean
+  readonly hasDecoder: boolean
+  /** Outputs of a rank (classifier) head; 0 when the model has none. */
+  readonly rankOutputs: number
+  readonly specialTokens: {
+    readonly bos: number | null
+    readonly eos: number | null
+    readonly eot: number | null
+    readonly sep: number | null
+    readonly nl: number | null
+    readonly pad: number | null
+    readonly addBos: boolean
+    readonly addEos: boolean
+  }
+  readonly chatTemplates: { readonly default?: string; readonly tool_use?: string }
+  readonly gpuLayers: number
+  readonly devices: ReadonlyArray<string>
+  /** GGUF metadata as strings, without the tokenizer arrays and the chat template. */
+  readonly metadata: Readonly<Record<string, string>>
+}
+
+/**
+ * Inputs of `model.applyChat`: messages and tools in the OpenAI JSON shapes, as JSON strings.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ApplyChatOptions {
+  /** JSON array of OpenAI-style messages. */
+  readonly messages: string
+  /** JSON array of OpenAI-style tools (`{ type: "function", function: { name, description, parameters } }`). */
+  readonly tools?: string
+  readonly toolChoice?: "auto" | "none" | "required"
+  readonly parallelToolCalls?: boolean
+  /** JSON Schema (as a JSON string) the answer must follow. */
+  readonly jsonSchema?: string
+  readonly grammar?: string
+  readonly addGenerationPrompt?: boolean
+  readonly enableThinking?: boolean
+  /** A Jinja chat template used instead of the model's own. */
+  readonly templateOverride?: string
+  readonly reasoningFormat?: "none" | "auto" | "deepseek" | "deepseek-legacy"
+}
+
+/**
+ * How to parse what the model generates for a templated chat; opaque, pass it back to `parseChat`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ChatParser {
+  readonly format: number
+  readonly formatName: string
+  readonly generationPrompt: string
+  readonly parser: string
+  readonly reasoningFormat: string
+  readonly parseToolCalls?: boolean
+}
+
+/**
+ * A grammar trigger: the grammar applies from the first match on (lazy grammars).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface GrammarTrigger {
+  readonly type: "token" | "word" | "pattern" | "pattern_full"
+  readonly value: string
+}
+
+/**
+ * What `model.applyChat` returns: the prompt and the constraints to generate it with.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface AppliedChat {
+  readonly prompt: string
+  readonly grammar: string
+  readonly grammarLazy: boolean
+  readonly grammarType: "none" | "tool_calls" | "output_format"
+  readonly grammarTriggers: ReadonlyArray<GrammarTrigger>
+  readonly preservedTokens: ReadonlyArray<string>
+  readonly additionalStops: ReadonlyArray<string>
+  readonly generationPrompt: string
+  readonly supportsThinking: boolean
+  readonly thinkingStartTag: string
+  readonly parser: ChatParser
+}
+
+/**
+ * A message parsed out of generated text.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ParsedChat {
+  readonly content: string
+  readonly reasoningContent: string
+  readonly toolCalls: ReadonlyArray<{ readonly id: string; readonly name: string; readonly arguments: string }>
+}
+
+/**
+ * Sampling options; each is validated before any work starts (`INVALID_SAMPLING`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SamplingOptions {
+  /** 0 samples greedily. */
+  readonly temperature?: number
+  readonly topK?: number
+  readonly topP?: number
+  readonly minP?: number
+  readonly typicalP?: number
+  readonly topNSigma?: number
+  readonly repeatPenalty?: number
+  readonly frequencyPenalty?: number
+  readonly presencePenalty?: number
+  /** How many recent tokens the penalties look at; -1 means the whole context. */
+  readonly penaltyLastN?: number
+  readonly dryMultiplier?: number
+  readonly dryBase?: number
+  readonly dryAllowedLength?: number
+  readonly dryPenaltyLastN?: number
+  readonly drySequenceBreakers?: ReadonlyArray<string>
+  readonly xtcProbability?: number
+  readonly xtcThreshold?: number
+  readonly mirostat?: 0 | 1 | 2
+  readonly mirostatTau?: number
+  readonly mirostatEta?: number
+  readonly minKeep?: number
+  readonly seed?: number
+  readonly logitBias?: ReadonlyArray<{ readonly token: number; readonly bias: number }>
+  /** GBNF grammar. */
+  readonly grammar?: string
+  readonly grammarType?: "user" | "output_format" | "tool_calls"
+  readonly grammarLazy?: boolean
+  readonly grammarTriggers?: ReadonlyArray<GrammarTrigger>
+  readonly preservedTokens?: ReadonlyArray<string>
+  readonly generationPrompt?: string
+}
+
+/**
+ * One generation request on a context sequence. Give `text` or `tokens`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface GenerateRequest {
+  readonly sequence: number
+  readonly text?: string
+  readonly tokens?: Int32Array | ReadonlyArray<number>
+  readonly addSpecial?: boolean
+  readonly parseSpecial?: boolean
+  readonly sampling?: SamplingOptions
+  /** -1 (default): until end of generation or the sequence's context is full. */
+  readonly maxTokens?: number
+  readonly stop?: ReadonlyArray<string>
+  readonly ignoreEog?: boolean
+}
+
+/**
+ * An embedding request.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface EmbedRequest {
+  readonly texts: ReadonlyArray<string>
+  readonly normalize?: boolean
+  readonly addSpecial?: boolean
+}
+
+/**
+ * Options of `new Context(model, options)`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ContextOptions {
+  readonly contextSize?: number
+  readonly batchSize?: number
+  readonly ubatchSize?: number
+  /** Parallel sequences (slots); each gets contextSize / sequences unless kvUnified. */
+  readonly sequences?: number
+  readonly threads?: number
+  readonly threadsBatch?: number
+  readonly flashAttention?: "auto" | "on" | "off"
+  readonly embeddings?: boolean
+  readonly pooling?: "default" | "none" | "mean" | "cls" | "last" | "rank"
+  readonly kvCacheType?: "f32" | "f16" | "bf16" | "q8_0" | "q4_0" | "q4_1" | "iq4_nl" | "q5_0" | "q5_1"
+  readonly kvUnified?: boolean
+}
+
+/**
+ * What `context.info()` reports.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ContextInfo {
+  readonly contextSize: number
+  readonly sequenceContextSize: number
+  readonly batchSize: number
+  readonly ubatchSize: number
+  readonly sequences: number
+  readonly threads: number
+  readonly threadsBatch: number
+  readonly embeddings: boolean
+  readonly kvUnified: boolean
+  readonly kvCacheType: string
+  readonly pooling: "none" | "mean" | "cls" | "last" | "rank"
+}
+
+/**
+ * Why a generation finished.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type FinishReason = "eog" | "stop" | "length" | "abort" | "done"
+
+/**
+ * Events a context delivers, in batches, for its jobs.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type JobEvent =
+  | { readonly job: number; readonly type: "token"; readonly token: number; readonly text: string }
+  | {
+    readonly job: number
+    readonly type: "done"
+    readonly reason: FinishReason
+    /** Text held back until the end (a partial stop string or UTF-8 sequence that never completed). */
+    readonly text: string
+    readonly stop?: string
+    readonly usage: { readonly promptTokens: number; readonly cachedTokens: number; readonly completionTokens: number }
+    readonly timings: { readonly prefillMs: number; readonly generateMs: number }
+  }
+  | { readonly job: number; readonly type: "error"; readonly code: string; readonly message: string }
+  | { readonly job: number; readonly type: "embeddings"; readonly vectors: ReadonlyArray<Float32Array> }
+
+/**
+ * A loaded (or loading) model. All methods but `abortLoad` and `info` run off the JS thread.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface NativeModel {
+  load(onProgress?: (progress: number) => void): Promise<void>
+  abortLoad(): void
+  info(): ModelInfo
+  tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Promise<Int32Array>
+  detokenize(tokens: Int32Array | ReadonlyArray<number>, removeSpecial: boolean, unparseSpecial: boolean): Promise<string>
+  applyChat(options: ApplyChatOptions): Promise<AppliedChat>
+  parseChat(text: string, isPartial: boolean, parser: ChatParser): ParsedChat
+  dispose(): Promise<void>
+  readonly disposed: boolean
+}
+
+/**
+ * A context: one llama_context and its scheduler thread.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface NativeContext {
+  init(onEvents: (events: ReadonlyArray<JobEvent>) => void): Promise<void>
+  /** Queues a generation; returns its job id. Events for it arrive through `onEvents`. */
+  generate(request: GenerateRequest): number
+  embed(request: EmbedRequest): number
+  /** Asks a job to stop within one decode step; false when the job is unknown or already finished. */
+  abort(job: number): boolean
+  info(): ContextInfo
+  dispose(): Promise<void>
+  readonly disposed: boolean
+}
+
+/**
  * The module object the addon exports.
  *
  * @category models
@@ -64,4 +382,9 @@ export interface DeviceInfo {
  */
 export interface NativeBinding {
   readonly systemInfo: () => SystemInfo
+  /** Forwards llama.cpp logs at or above `minLevel` (1 debug, 2 info, 3 warn, 4 error); null silences them. */
+  readonly setLogger: (callback: ((level: number, text: string) => void) | null, minLevel?: number) => void
+  readonly jsonSchemaToGrammar: (schemaJson: string) => string
+  readonly Model: new(path: string, options?: ModelOptions) => NativeModel
+  readonly Context: new(model: NativeModel, options?: ContextOptions) => NativeContext
 }

@@ -1,0 +1,156 @@
+/**
+ * The project's test and benchmark models: a small catalog of random-weight
+ * GGUF files generated on demand under `<repo>/.cache/models/`.
+ *
+ * Usage:
+ *   node scripts/models.ts            tiny-qwen2 and tiny-llama
+ *   node scripts/models.ts --all      also bench-0.5b (~530 MB)
+ *   node scripts/models.ts NAME...    the named models
+ *
+ * From code (tests, benches): `await ensureModel("tiny-qwen2")` returns the path.
+ * File names carry a hash of the options, the template, the vocabulary size and
+ * the generator version, so changing any of them makes a new file.
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+import { createHash } from "node:crypto"
+import { existsSync, readFileSync, statSync } from "node:fs"
+import { mkdir } from "node:fs/promises"
+import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import * as ModelGenerator from "../src/gguf/ModelGenerator.ts"
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
+const models = join(root, "vendor", "llama.cpp", "models")
+const qwen25Template = join(models, "templates", "Qwen-Qwen2.5-7B-Instruct.jinja")
+
+interface CatalogEntry {
+  readonly description: string
+  readonly architecture: ModelGenerator.Architecture
+  readonly vocab: string
+  readonly shape: ModelGenerator.PresetName
+  readonly weightType: ModelGenerator.WeightType
+  readonly templateFile?: string
+  readonly tieEmbeddings?: boolean
+  readonly seed: number
+}
+
+/**
+ * The models this project uses.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const catalog = {
+  "tiny-qwen2": {
+    description: "qwen2, tiny, q8_0, Qwen2.5 vocabulary and tool-capable chat template",
+    architecture: "qwen2",
+    vocab: "ggml-vocab-qwen2.gguf",
+    shape: "tiny",
+    weightType: "q8_0",
+    templateFile: qwen25Template,
+    seed: 1
+  },
+  "tiny-llama": {
+    description: "llama, tiny, f16, llama SPM vocabulary, untied output",
+    architecture: "llama",
+    vocab: "ggml-vocab-llama-spm.gguf",
+    shape: "tiny",
+    weightType: "f16",
+    tieEmbeddings: false,
+    seed: 2
+  },
+  "bench-0.5b": {
+    description: "qwen2, Qwen2-0.5B shape, q8_0, Qwen2.5 vocabulary and chat template",
+    architecture: "qwen2",
+    vocab: "ggml-vocab-qwen2.gguf",
+    shape: "bench-0.5b",
+    weightType: "q8_0",
+    templateFile: qwen25Template,
+    seed: 3
+  }
+} as const satisfies Record<string, CatalogEntry>
+
+/**
+ * A catalog name.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type ModelName = keyof typeof catalog
+
+const isModelName = (name: string): name is ModelName => Object.hasOwn(catalog, name)
+
+const resolveEntry = (name: ModelName) => {
+  const entry: CatalogEntry = catalog[name]
+  const vocab = join(models, entry.vocab)
+  const chatTemplate = entry.templateFile === undefined ? undefined : readFileSync(entry.templateFile, "utf8")
+  const options: ModelGenerator.Options = {
+    architecture: entry.architecture,
+    vocab,
+    shape: entry.shape,
+    weightType: entry.weightType,
+    seed: entry.seed,
+    name: `effect-llama-${name}`,
+    ...(chatTemplate === undefined ? {} : { chatTemplate }),
+    ...(entry.tieEmbeddings === undefined ? {} : { tieEmbeddings: entry.tieEmbeddings })
+  }
+  const key = JSON.stringify({
+    version: ModelGenerator.GENERATOR_VERSION,
+    ...entry,
+    templateFile: undefined,
+    shape: ModelGenerator.presets[entry.shape],
+    template: chatTemplate ?? null,
+    vocabBytes: statSync(vocab).size
+  })
+  const hash = createHash("sha256").update(key).digest("hex").slice(0, 12)
+  return { options, path: join(root, ".cache", "models", `${name}-${hash}.gguf`) }
+}
+
+/**
+ * Where a catalog model lives (whether or not it has been generated yet).
+ *
+ * @category getters
+ * @since 0.1.0
+ */
+export const modelPath = (name: ModelName): string => resolveEntry(name).path
+
+/**
+ * The path of a catalog model, generating it first when the file is missing.
+ * Safe to call from parallel processes: each writes a temporary file and renames it.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const ensureModel = async (name: string): Promise<string> => {
+  if (!isModelName(name)) throw new Error(`unknown model '${name}' (known: ${Object.keys(catalog).join(", ")})`)
+  const { options, path } = resolveEntry(name)
+  if (existsSync(path)) return path
+  await mkdir(dirname(path), { recursive: true })
+  await Effect.runPromise(ModelGenerator.generate(path, options))
+  return path
+}
+
+const main = async (args: ReadonlyArray<string>) => {
+  const names = args.includes("--all")
+    ? Object.keys(catalog)
+    : args.length > 0
+    ? [...args]
+    : ["tiny-qwen2", "tiny-llama"]
+  for (const name of names) {
+    const cached = isModelName(name) && existsSync(modelPath(name))
+    const started = performance.now()
+    const path = await ensureModel(name)
+    const seconds = ((performance.now() - started) / 1000).toFixed(2)
+    const mb = (statSync(path).size / 1e6).toFixed(1)
+    console.log(`${name}  ${path}  ${mb} MB  ${cached ? "cached" : `generated in ${seconds} s`}`)
+  }
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error)
+    process.exitCode = 1
+  })
+}
