@@ -226,9 +226,11 @@ Napi::Value Model::Info(const Napi::CallbackInfo & info) {
     o.Set("parameters", static_cast<double>(llama_model_n_params(m)));
     o.Set("trainedContext", llama_model_n_ctx_train(m));
     o.Set("embeddingSize", llama_model_n_embd(m));
+    // llama.cpp aborts on n_head() of a model without layers (a vocab-only file), so ask only when there are some.
+    const bool has_layers = llama_model_n_layer(m) > 0;
     o.Set("layers", llama_model_n_layer(m));
-    o.Set("heads", llama_model_n_head(m));
-    o.Set("headsKv", llama_model_n_head_kv(m));
+    o.Set("heads", has_layers ? llama_model_n_head(m) : 0);
+    o.Set("headsKv", has_layers ? llama_model_n_head_kv(m) : 0);
     o.Set("vocabSize", llama_vocab_n_tokens(v));
     o.Set("vocabType", vocab_type_name(llama_vocab_type(v)));
     o.Set("vocabOnly", s->options.vocab_only);
