@@ -10,6 +10,7 @@
 #include "json.h"
 
 #include <memory>
+#include <regex>
 #include <string>
 
 namespace effect_llama {
@@ -25,6 +26,7 @@ struct apply_input {
     std::string template_override;
     std::string reasoning_format = "none";
     bool parallel_tool_calls = false;
+    bool force_tool_call = false;
     bool add_generation_prompt = true;
     bool enable_thinking = true;
 };
@@ -76,11 +78,25 @@ common_chat_params apply(model_state & s, const apply_input & in) {
     }
 }
 
-Napi::Object params_to_js(Napi::Env env, const common_chat_params & p, const apply_input & in) {
+// With tool_choice "required", common/chat's root rule still allows free text before the first call
+// (`root ::= <generation prompt> space until-N? tool-calls`). Dropping that optional element makes the
+// first tokens a call. Returns false when the root has no such element (the grammar is left as it is).
+bool force_first_call(std::string & grammar) {
+    static const std::regex root_until(R"((^|\n)(root ::= [^\n]*?) until-[0-9]+\?( [^\n]*))");
+    std::smatch m;
+    if (!std::regex_search(grammar, m, root_until)) {
+        return false;
+    }
+    grammar = m.prefix().str() + m[1].str() + m[2].str() + m[3].str() + m.suffix().str();
+    return true;
+}
+
+Napi::Object params_to_js(Napi::Env env, const common_chat_params & p, const apply_input & in, bool forced) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("prompt", p.prompt);
     o.Set("grammar", p.grammar);
     o.Set("grammarLazy", p.grammar_lazy);
+    o.Set("toolCallForced", forced);
     // The sampler treats template grammars as tool-call grammars (the generation prompt is fed to them).
     o.Set("grammarType", p.grammar.empty() ? "none" : (!in.json_schema.empty() && in.tools_json.empty() ? "output_format" : "tool_calls"));
     Napi::Array triggers = Napi::Array::New(env, p.grammar_triggers.size());
@@ -146,13 +162,23 @@ Napi::Value Model::ApplyChat(const Napi::CallbackInfo & info) {
     in->template_override = opt_string(o, "templateOverride").value_or("");
     in->reasoning_format = opt_string(o, "reasoningFormat").value_or("none");
     in->parallel_tool_calls = get_bool(o, "parallelToolCalls", false);
+    in->force_tool_call = get_bool(o, "forceToolCall", false);
+    if (in->force_tool_call && in->tool_choice != "required") {
+        throw coded_type_error(env, code::INVALID_ARGUMENT, "applyChat: forceToolCall needs toolChoice \"required\"");
+    }
     in->add_generation_prompt = get_bool(o, "addGenerationPrompt", true);
     in->enable_thinking = get_bool(o, "enableThinking", true);
     std::shared_ptr<model_state> s = loaded_state(env, "applyChat");
     auto result = std::make_shared<common_chat_params>();
+    auto forced = std::make_shared<bool>(false);
     return PromiseWorker::Queue(env, "effect-llama:apply-chat", {info.This().As<Napi::Object>()},
-        [s, in, result] { *result = apply(*s, *in); },
-        [in, result](Napi::Env env) { return params_to_js(env, *result, *in); });
+        [s, in, result, forced] {
+            *result = apply(*s, *in);
+            if (in->force_tool_call && !result->grammar_lazy) {
+                *forced = force_first_call(result->grammar);
+            }
+        },
+        [in, result, forced](Napi::Env env) { return params_to_js(env, *result, *in, *forced); });
 }
 
 Napi::Value Model::ParseChat(const Napi::CallbackInfo & info) {

@@ -3,7 +3,7 @@
  * GGUF files generated on demand under `<repo>/.cache/models/`.
  *
  * Usage:
- *   node scripts/models.ts            tiny-qwen2 and tiny-llama
+ *   node scripts/models.ts            the test models: tiny-qwen2, tiny-llama, small-llama
  *   node scripts/models.ts --all      also bench-0.5b (~530 MB)
  *   node scripts/models.ts NAME...    the named models
  *
@@ -33,8 +33,18 @@ interface CatalogEntry {
   readonly weightType: ModelGenerator.WeightType
   readonly templateFile?: string
   readonly tieEmbeddings?: boolean
+  readonly addedTokens?: ReadonlyArray<ModelGenerator.AddedToken>
   readonly seed: number
 }
+
+// Qwen2.5 filled Qwen2's [PAD151646..] slots with these; its chat template's <tool_call> tags are single tokens.
+const qwen25AddedTokens: ReadonlyArray<ModelGenerator.AddedToken> = [
+  ...["<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>",
+    "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>"]
+    .map((text, i) => ({ id: 151646 + i, text, type: "control" as const })),
+  ...["<tool_call>", "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>",
+    "<|file_sep|>"].map((text, i) => ({ id: 151657 + i, text, type: "user_defined" as const }))
+]
 
 /**
  * The models this project uses.
@@ -50,6 +60,7 @@ export const catalog = {
     shape: "tiny",
     weightType: "q8_0",
     templateFile: qwen25Template,
+    addedTokens: qwen25AddedTokens,
     seed: 1
   },
   "tiny-llama": {
@@ -68,7 +79,16 @@ export const catalog = {
     shape: "bench-0.5b",
     weightType: "q8_0",
     templateFile: qwen25Template,
+    addedTokens: qwen25AddedTokens,
     seed: 3
+  },
+  "small-llama": {
+    description: "llama, small (29M parameters), q8_0, llama SPM vocabulary: for tests where work must take a while",
+    architecture: "llama",
+    vocab: "ggml-vocab-llama-spm.gguf",
+    shape: "small",
+    weightType: "q8_0",
+    seed: 4
   }
 } as const satisfies Record<string, CatalogEntry>
 
@@ -94,7 +114,8 @@ const resolveEntry = (name: ModelName) => {
     seed: entry.seed,
     name: `effect-llama-${name}`,
     ...(chatTemplate === undefined ? {} : { chatTemplate }),
-    ...(entry.tieEmbeddings === undefined ? {} : { tieEmbeddings: entry.tieEmbeddings })
+    ...(entry.tieEmbeddings === undefined ? {} : { tieEmbeddings: entry.tieEmbeddings }),
+    ...(entry.addedTokens === undefined ? {} : { addedTokens: entry.addedTokens })
   }
   const key = JSON.stringify({
     version: ModelGenerator.GENERATOR_VERSION,
@@ -137,7 +158,7 @@ const main = async (args: ReadonlyArray<string>) => {
     ? Object.keys(catalog)
     : args.length > 0
     ? [...args]
-    : ["tiny-qwen2", "tiny-llama"]
+    : ["tiny-qwen2", "tiny-llama", "small-llama"]
   for (const name of names) {
     const cached = isModelName(name) && existsSync(modelPath(name))
     const started = performance.now()

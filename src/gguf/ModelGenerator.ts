@@ -67,7 +67,8 @@ export interface Shape {
 
 /**
  * Built-in shapes. `tiny` is for tests (a few MB besides the vocabulary);
- * `bench-0.5b` is the Qwen2-0.5B shape.
+ * `small` is for tests that need work to take a while (a 4,000-token prefill
+ * takes seconds on 2 cores); `bench-0.5b` is the Qwen2-0.5B shape.
  *
  * @category constants
  * @since 0.1.0
@@ -80,6 +81,17 @@ export const presets = {
     feedForwardLength: 128,
     headCount: 4,
     headCountKv: 2,
+    ropeFreqBase: 10000,
+    rmsNormEps: 1e-6,
+    tieEmbeddings: true
+  },
+  small: {
+    contextLength: 8192,
+    embeddingLength: 512,
+    blockCount: 4,
+    feedForwardLength: 1536,
+    headCount: 8,
+    headCountKv: 4,
     ropeFreqBase: 10000,
     rmsNormEps: 1e-6,
     tieEmbeddings: true
@@ -127,7 +139,28 @@ export interface Options {
   readonly chatTemplate?: string
   /** Overrides the shape's `tieEmbeddings`. */
   readonly tieEmbeddings?: boolean
+  /**
+   * Tokens written over the copied vocabulary at the given ids (e.g. the `[PAD...]` slots a model family later
+   * filled with `<tool_call>` and friends), with their llama.cpp token type.
+   */
+  readonly addedTokens?: ReadonlyArray<AddedToken>
 }
+
+/**
+ * A token placed into the vocabulary at a fixed id.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface AddedToken {
+  readonly id: number
+  readonly text: string
+  /** `control` tokens render only when asked (special); `user_defined` ones always render as text. */
+  readonly type: "control" | "user_defined"
+}
+
+// llama.cpp's llama_token_type values.
+const TOKEN_TYPE = { control: 3, user_defined: 4 } as const
 
 /**
  * A model ready to write: metadata plus tensors whose data is produced lazily.
@@ -223,6 +256,23 @@ export const plan = (options: Options): Effect.Effect<ModelPlan, GgufError> =>
       ...(arch === "llama" ? [[`${arch}.rope.dimension_count`, Format.uint32(headDim)] as const] : [])
     ])
     for (const [key, value] of vocab.metadata) if (key.startsWith("tokenizer.")) metadata.set(key, value)
+    if (options.addedTokens !== undefined && options.addedTokens.length > 0) {
+      const types = vocab.metadata.get("tokenizer.ggml.token_type")
+      if (types?.type !== "array" || types.itemType !== "int32" || types.value.length !== nVocab) {
+        return yield* invalid(options.vocab, "addedTokens needs a tokenizer.ggml.token_type int32 array")
+      }
+      const texts = [...tokens.value]
+      const kinds = [...types.value]
+      for (const token of options.addedTokens) {
+        if (!Number.isSafeInteger(token.id) || token.id < 0 || token.id >= nVocab) {
+          return yield* invalid(options.vocab, `added token ${token.text} has id ${token.id}, outside 0..${nVocab - 1}`)
+        }
+        texts[token.id] = token.text
+        kinds[token.id] = TOKEN_TYPE[token.type]
+      }
+      metadata.set("tokenizer.ggml.tokens", Format.array("string", texts))
+      metadata.set("tokenizer.ggml.token_type", Format.array("int32", kinds))
+    }
     if (options.chatTemplate !== undefined) metadata.set("tokenizer.chat_template", Format.string(options.chatTemplate))
 
     const tensors: Array<GgufWriter.TensorInput> = []

@@ -128,6 +128,11 @@ export interface ApplyChatOptions {
   readonly tools?: string
   readonly toolChoice?: "auto" | "none" | "required"
   readonly parallelToolCalls?: boolean
+  /**
+   * With `toolChoice: "required"`: make the grammar start with a call (common/chat lets free text come first,
+   * which a weak model may never leave). `toolCallForced` in the result says whether it could.
+   */
+  readonly forceToolCall?: boolean
   /** JSON Schema (as a JSON string) the answer must follow. */
   readonly jsonSchema?: string
   readonly grammar?: string
@@ -174,6 +179,7 @@ export interface AppliedChat {
   readonly prompt: string
   readonly grammar: string
   readonly grammarLazy: boolean
+  readonly toolCallForced: boolean
   readonly grammarType: "none" | "tool_calls" | "output_format"
   readonly grammarTriggers: ReadonlyArray<GrammarTrigger>
   readonly preservedTokens: ReadonlyArray<string>
