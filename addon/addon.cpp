@@ -1,6 +1,7 @@
 // Module init only: backend init once per process, the log bridge, cleanup hooks, exports.
 #include <napi.h>
 
+#include "abort-guard.h"
 #include "chat-template.h"
 #include "context.h"
 #include "llama.h"
@@ -30,6 +31,7 @@ void acquire_backend(Napi::Env env) {
         std::lock_guard<std::mutex> lock(backend_mutex);
         if (backend_users++ == 0) {
             log_install(); // before init, so nothing reaches stderr
+            abort_guard_install();
             llama_backend_init();
         }
     }

@@ -27,6 +27,7 @@ inline constexpr const char * COMPUTE_ERROR = "LLAMA_DECODE_COMPUTE_ERROR";
 inline constexpr const char * ABORTED = "ABORTED";
 inline constexpr const char * INVALID_SAMPLING = "INVALID_SAMPLING";
 inline constexpr const char * GRAMMAR_ERROR = "GRAMMAR_ERROR";
+inline constexpr const char * SAMPLING_ERROR = "SAMPLING_ERROR";
 inline constexpr const char * TEMPLATE_ERROR = "TEMPLATE_ERROR";
 inline constexpr const char * PARSE_ERROR = "PARSE_ERROR";
 inline constexpr const char * SEQUENCE_BUSY = "SEQUENCE_BUSY";

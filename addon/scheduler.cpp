@@ -1,5 +1,6 @@
 #include "scheduler.h"
 
+#include "abort-guard.h"
 #include "common.h"
 #include "errors.h"
 #include "scheduler-job.h"
@@ -132,6 +133,7 @@ void scheduler::start(const std::shared_ptr<job> & j, event_batch & out) {
     }
     if (j->is_embed) {
         try {
+            abort_guard guard;
             run_embed(*j, out);
         } catch (const native_error & e) {
             fail(*j, e.code, e.what(), out);
@@ -150,6 +152,7 @@ void scheduler::start(const std::shared_ptr<job> & j, event_batch & out) {
         return;
     }
     try {
+        abort_guard guard;
         start_generate(*j);
     } catch (const native_error & e) {
         fail(*j, e.code, e.what(), out);
@@ -283,7 +286,15 @@ bool scheduler::step(event_batch & out) {
             j->n_past++;
         }
         if (j->batch_output >= 0) {
-            after_decode(*j, out);
+            // A sampler or grammar that breaks (an exception, or a guarded GGML_ASSERT) fails this job only.
+            try {
+                abort_guard guard;
+                after_decode(*j, out);
+            } catch (const native_error & e) {
+                fail(*j, e.code, std::string("sampling failed: ") + e.what(), out);
+            } catch (const std::exception & e) {
+                fail(*j, code::SAMPLING_ERROR, std::string("sampling failed: ") + e.what(), out);
+            }
         }
     }
     return true;

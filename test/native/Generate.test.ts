@@ -172,6 +172,19 @@ describe("generate", () => {
       assert.strictEqual(second.code, "SEQUENCE_BUSY")
     }))
 
+  it.effect("a sampler that breaks mid-generation fails that job only, and the context keeps serving", () =>
+    Effect.gen(function*() {
+      const model = yield* loadModel(yield* modelFile("tiny-llama")) // its only end-of-generation token is </s>
+      const ctx = yield* openContext(model, { contextSize: 256 })
+      const eos = model.info().specialTokens.eos!
+      // The grammar completes after one character, and end-of-generation is banned: nothing can be sampled.
+      const sampling = { temperature: 0, grammar: "root ::= \"a\"", logitBias: [{ token: eos, bias: -Infinity }] }
+      const err = yield* Effect.flip(generate(ctx, { sequence: 0, text: "x", maxTokens: 8, sampling }))
+      assert.strictEqual(err.code, "SAMPLING_ERROR")
+      const next = yield* generate(ctx, { sequence: 0, text: "x", maxTokens: 3, sampling: greedy })
+      assert.strictEqual(next.tokens.length, 3)
+    }))
+
   it.effect("a disposed context rejects work with DISPOSED and can be disposed twice", () =>
     Effect.gen(function*() {
       const model = yield* tinyModel
