@@ -182,7 +182,8 @@ Napi::Value Context::Initialize(const Napi::CallbackInfo & info) {
     }
     params.type_k = options.kv_type;
     params.type_v = options.kv_type;
-    params.kv_unified = options.kv_unified;
+    // Embeddings need each sequence in one ubatch, which only the unified KV cache guarantees.
+    params.kv_unified = options.kv_unified || options.embeddings;
     params.no_perf = true;
 
     auto created = std::make_shared<std::shared_ptr<scheduler>>();
@@ -313,7 +314,7 @@ Napi::Value Context::Info(const Napi::CallbackInfo & info) {
     o.Set("threads", llama_n_threads(c));
     o.Set("threadsBatch", llama_n_threads_batch(c));
     o.Set("embeddings", options.embeddings);
-    o.Set("kvUnified", options.kv_unified);
+    o.Set("kvUnified", options.kv_unified || options.embeddings);
     o.Set("kvCacheType", ggml_type_name(options.kv_type));
     static const char * pooling_names[] = {"none", "mean", "cls", "last", "rank"};
     enum llama_pooling_type pooling = llama_pooling_type(c);

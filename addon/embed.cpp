@@ -15,9 +15,9 @@ void scheduler::run_embed(job & j, event_batch & out) {
     }
     const llama_model * m = model->model.get();
     const bool encoder_only = llama_model_has_encoder(m) && !llama_model_has_decoder(m);
-    const uint32_t n_ubatch = llama_n_ubatch(ctx.get());
-    // Non-causal models see a whole sequence in one ubatch; causal ones only need it to fit the batch.
-    const size_t max_tokens = std::min(n_batch, encoder_only ? n_ubatch : n_batch);
+    // Pooling happens per ubatch: a text split over two ubatches would be pooled over part of it. So every
+    // decode here is one ubatch (the context also uses a unified KV cache, which keeps sequences together).
+    const size_t max_tokens = llama_n_ubatch(ctx.get());
     const size_t n_seq = slots.size();
     // A rank head pools to its class scores instead of a vector of n_embd.
     const bool rank = llama_pooling_type(ctx.get()) == LLAMA_POOLING_TYPE_RANK;
@@ -32,7 +32,7 @@ void scheduler::run_embed(job & j, event_batch & out) {
         if (tokens.size() > max_tokens) {
             throw native_error(code::CONTEXT_OVERFLOW, "embed: a text has " + std::to_string(tokens.size()) +
                                                            " tokens; the context embeds at most " +
-                                                           std::to_string(max_tokens) + " per text (batch size)");
+                                                           std::to_string(max_tokens) + " per text (ubatch size)");
         }
         inputs.push_back(std::move(tokens));
     }
@@ -50,7 +50,7 @@ void scheduler::run_embed(job & j, event_batch & out) {
         common_batch_clear(batch);
         size_t first = next;
         while (next < inputs.size() && next - first < n_seq &&
-               static_cast<size_t>(batch.n_tokens) + inputs[next].size() <= n_batch) {
+               static_cast<size_t>(batch.n_tokens) + inputs[next].size() <= max_tokens) {
             const auto seq = static_cast<llama_seq_id>(next - first);
             for (size_t i = 0; i < inputs[next].size(); i++) {
                 common_batch_add(batch, inputs[next][i], static_cast<llama_pos>(i), {seq}, true);
