@@ -6,6 +6,7 @@
 #include "context.h"
 #include "llama.h"
 #include "log-bridge.h"
+#include "log.h" // llama.cpp common/log.h
 #include "model.h"
 #include "system-info.h"
 
@@ -31,6 +32,7 @@ void acquire_backend(Napi::Env env) {
         std::lock_guard<std::mutex> lock(backend_mutex);
         if (backend_users++ == 0) {
             log_install(); // before init, so nothing reaches stderr
+            common_log_pause(common_log_main()); // common's own logger prints to stdio; its messages are dropped
             abort_guard_install();
             llama_backend_init();
         }

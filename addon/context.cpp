@@ -325,18 +325,25 @@ Napi::Value Context::Info(const Napi::CallbackInfo & info) {
 Napi::Value Context::Dispose(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     disposed = true;
-    std::shared_ptr<scheduler> s = std::move(sched);
+    // One owner for what is freed: the worker thread drops the scheduler (joining its thread, freeing the
+    // llama_context) and the model reference, so neither waits for the JS object to be collected.
+    struct released {
+        std::shared_ptr<scheduler> sched;
+        std::shared_ptr<model_state> model;
+    };
+    auto r = std::make_shared<released>(released{std::move(sched), std::move(model)});
     std::shared_ptr<event_sink> k = sink;
-    // Stopping aborts every job (they report "abort"), then the thread exits; joining and freeing happen off-thread.
+    // Stopping aborts every job (they report "abort"), then the thread exits.
     return PromiseWorker::Queue(env, "effect-llama:context-dispose", {info.This().As<Napi::Object>()},
-        [s]() mutable {
-            if (s) {
-                s->stop();
-                s->join();
+        [r] {
+            if (r->sched) {
+                r->sched->stop();
+                r->sched->join();
             }
+            r->sched.reset();
+            r->model.reset();
         },
-        [s, k](Napi::Env env) mutable {
-            s.reset();
+        [k](Napi::Env env) {
             if (k && !k->released) {
                 k->released = true;
                 k->tsfn.Release();

