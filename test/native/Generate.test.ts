@@ -105,6 +105,19 @@ describe("generate", () => {
       assert.strictEqual(stopped.text, free.text.slice(0, free.text.indexOf(stop)))
     }))
 
+  it.effect("streamed text is UTF-8 safe: the pieces add up to the detokenized tokens, with no broken characters", () =>
+    Effect.gen(function*() {
+      const model = yield* tinyModel
+      const ctx = yield* openContext(model, { contextSize: 1024 })
+      // Byte-level BPE: many of the 151,936 tokens are partial UTF-8 sequences; a random model hits them often.
+      for (const seed of [1, 2, 3]) {
+        const out = yield* generate(ctx, { sequence: 0, text: "你好，世界", maxTokens: 200, sampling: { temperature: 1.5, topK: 0, topP: 1, minP: 0, seed } })
+        const whole = yield* Effect.promise(() => model.detokenize(out.tokens, false, false))
+        assert.strictEqual(out.text, whole)
+        assert.strictEqual(out.text.includes("\uFFFD"), whole.includes("\uFFFD"))
+      }
+    }))
+
   it.effect("usage counts prompt and completion tokens", () =>
     Effect.gen(function*() {
       const model = yield* tinyModel
