@@ -105,6 +105,7 @@ void Context::Init(Napi::Env env, Napi::Object exports) {
         InstanceMethod("generate", &Context::Generate),
         InstanceMethod("embed", &Context::Embed),
         InstanceMethod("abort", &Context::Abort),
+        InstanceMethod("ack", &Context::Ack),
         InstanceMethod("info", &Context::Info),
         InstanceMethod("dispose", &Context::Dispose),
         InstanceAccessor("disposed", &Context::IsDisposed, nullptr),
@@ -273,6 +274,7 @@ Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
     r.max_tokens = static_cast<int32_t>(get_int(o, "maxTokens", -1, -1, INT32_MAX));
     r.stops = get_strings(o, "stop");
     r.ignore_eog = get_bool(o, "ignoreEog", false);
+    r.window = static_cast<int32_t>(get_int(o, "window", 0, 0, INT32_MAX));
     job_started(env);
     return Napi::Number::New(env, s->submit(std::move(r)));
 }
@@ -299,6 +301,19 @@ Napi::Value Context::Abort(const Napi::CallbackInfo & info) {
         return Napi::Boolean::New(env, false); // nothing to abort: finished, unknown, or the context is gone
     }
     return Napi::Boolean::New(env, sched->abort(static_cast<uint32_t>(id)));
+}
+
+Napi::Value Context::Ack(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+        throw coded_type_error(env, code::INVALID_ARGUMENT, "ack(job, events): two numbers");
+    }
+    int64_t id = info[0].As<Napi::Number>().Int64Value();
+    int64_t events = info[1].As<Napi::Number>().Int64Value();
+    if (!disposed && sched && id > 0 && events > 0) {
+        sched->ack(static_cast<uint32_t>(id), static_cast<int32_t>(std::min<int64_t>(events, INT32_MAX)));
+    }
+    return env.Undefined();
 }
 
 Napi::Value Context::Info(const Napi::CallbackInfo & info) {

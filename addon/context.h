@@ -45,6 +45,7 @@ private:
     Napi::Value Generate(const Napi::CallbackInfo & info);   // generate(request) -> job id
     Napi::Value Embed(const Napi::CallbackInfo & info);      // embed(request) -> job id
     Napi::Value Abort(const Napi::CallbackInfo & info);      // abort(job id) -> boolean
+    Napi::Value Ack(const Napi::CallbackInfo & info);        // ack(job id, events): the consumer took them
     Napi::Value Info(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     Napi::Value IsDisposed(const Napi::CallbackInfo & info);

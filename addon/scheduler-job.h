@@ -13,6 +13,7 @@ struct scheduler::job {
     generate_request gen;
     embed_request emb;
     std::atomic<bool> aborted{false};
+    std::atomic<int32_t> unacked{0};   // token events sent and not yet acked by the consumer
 
     common_sampler_ptr sampler;
     std::vector<llama_token> preserved;

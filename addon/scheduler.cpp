@@ -74,6 +74,21 @@ bool scheduler::abort(uint32_t job_id) {
     return true;
 }
 
+void scheduler::ack(uint32_t job_id, int32_t events) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = jobs.find(job_id);
+    if (it == jobs.end() || events <= 0) {
+        return;
+    }
+    it->second->unacked.fetch_sub(events);
+    wake.notify_one();
+}
+
+// A generating job whose consumer lags `window` token events behind waits; prompts and aborts always proceed.
+bool scheduler::runnable(const job & j) const {
+    return !j.decoding || j.gen.window <= 0 || j.unacked.load() < j.gen.window || j.aborted.load();
+}
+
 void scheduler::stop() {
     std::lock_guard<std::mutex> lock(mutex);
     stopping = true;
@@ -96,7 +111,10 @@ void scheduler::run() {
         bool exiting = false;
         {
             std::unique_lock<std::mutex> lock(mutex);
-            wake.wait(lock, [&] { return stopping || !incoming.empty() || !running.empty(); });
+            wake.wait(lock, [&] {
+                return stopping || !incoming.empty() ||
+                       std::any_of(running.begin(), running.end(), [&](auto & j) { return runnable(*j); });
+            });
             fresh.assign(incoming.begin(), incoming.end());
             incoming.clear();
             exiting = stopping;
@@ -218,7 +236,7 @@ bool scheduler::step(event_batch & out) {
     }
     // Next tokens of generating sequences first: they are one token each and keep latency low.
     for (auto & j : running) {
-        if (!j->decoding) {
+        if (!j->decoding || !runnable(*j)) {
             continue;
         }
         if (static_cast<uint32_t>(j->n_past) >= n_ctx_seq) {
@@ -319,6 +337,7 @@ void scheduler::after_decode(job & j, event_batch & out) {
     ev.token = token;
     ev.text = j.text->push(common_token_to_piece(ctx.get(), token, special));
     out.push_back(std::move(ev));
+    j.unacked.fetch_add(1);
     if (j.text->stopped()) {
         finish(j, "stop", out);
     } else if (j.gen.max_tokens >= 0 && j.n_generated >= j.gen.max_tokens) {

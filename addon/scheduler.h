@@ -46,6 +46,7 @@ struct generate_request {
     int32_t max_tokens = -1;               // -1: until the sequence's context is full
     std::vector<std::string> stops;
     bool ignore_eog = false;
+    int32_t window = 0;                    // > 0: pause after this many token events not yet acked (backpressure)
 };
 
 struct embed_request {
@@ -69,6 +70,7 @@ public:
     uint32_t submit(generate_request request);   // any thread
     uint32_t submit(embed_request request);      // any thread
     bool abort(uint32_t job_id);                 // any thread; false when the job is unknown or finished
+    void ack(uint32_t job_id, int32_t events);   // any thread; the consumer took `events` token events
     void stop();                                 // any thread; aborts every job, then the thread exits
     void join();                                 // not the scheduler thread
 
@@ -91,6 +93,7 @@ private:
     void fail(job & j, const std::string & code, const std::string & message, event_batch & out);
     void release(job & j);
     void rollback_batch();
+    bool runnable(const job & j) const;
 
     static bool abort_callback(void * data);
 

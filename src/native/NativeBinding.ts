@@ -260,6 +260,11 @@ export interface GenerateRequest {
   readonly maxTokens?: number
   readonly stop?: ReadonlyArray<string>
   readonly ignoreEog?: boolean
+  /**
+   * Backpressure: with a window, generation pauses once this many token events wait for `context.ack`.
+   * 0 (default): no window, events flow as fast as they are made.
+   */
+  readonly window?: number
 }
 
 /**
@@ -375,6 +380,8 @@ export interface NativeContext {
   embed(request: EmbedRequest): number
   /** Asks a job to stop within one decode step; false when the job is unknown or already finished. */
   abort(job: number): boolean
+  /** Tells a job with a window that its consumer took `events` token events. */
+  ack(job: number, events: number): void
   info(): ContextInfo
   dispose(): Promise<void>
   readonly disposed: boolean

@@ -118,6 +118,31 @@ describe("generate", () => {
       }
     }))
 
+  it.live("with a window, generation pauses until the consumer acks its token events", () =>
+    Effect.gen(function*() {
+      const model = yield* tinyModel
+      const ctx = yield* openContext(model, { contextSize: 1024, sequences: 2 })
+      let tokens = 0
+      let done = false
+      const job = ctx.context.generate({ sequence: 0, text: "Slowly", maxTokens: 100, window: 4, sampling: greedy })
+      ctx.router.listen(job, (event) => {
+        if (event.type === "token") tokens++
+        else done = true
+      })
+      yield* Effect.sleep("200 millis") // ample time for 100 tokens on this model
+      assert.strictEqual(tokens, 4)
+      // Another sequence is not held up by the paused one.
+      const other = yield* generate(ctx, { sequence: 1, text: "Meanwhile", maxTokens: 20, sampling: greedy })
+      assert.strictEqual(other.tokens.length, 20)
+      ctx.context.ack(job, 4)
+      yield* Effect.sleep("200 millis")
+      assert.strictEqual(tokens, 8)
+      ctx.context.ack(job, 1000)
+      yield* Effect.sleep("300 millis")
+      assert.isTrue(done)
+      assert.strictEqual(tokens, 100)
+    }))
+
   it.effect("usage counts prompt and completion tokens", () =>
     Effect.gen(function*() {
       const model = yield* tinyModel
