@@ -33,7 +33,6 @@ inline constexpr const char * PARSE_ERROR = "PARSE_ERROR";
 inline constexpr const char * SEQUENCE_BUSY = "SEQUENCE_BUSY";
 inline constexpr const char * NOT_EMBEDDING_CONTEXT = "NOT_EMBEDDING_CONTEXT";
 inline constexpr const char * DISPOSED = "DISPOSED";
-inline constexpr const char * UNKNOWN_JOB = "UNKNOWN_JOB";
 inline constexpr const char * INTERNAL = "INTERNAL";
 } // namespace code
 

@@ -1,0 +1,93 @@
+/**
+ * effect/ai Prompt -> the OpenAI-style JSON messages and tools that llama.cpp's common/chat reads.
+ *
+ * @internal
+ */
+import { Effect, Schema } from "effect"
+import { AiError, type LanguageModel, type Prompt, Tool } from "effect/ai"
+
+type Json = Record<string, unknown>
+
+const unsupported = (description: string) =>
+  AiError.make({ module: "LlamaLanguageModel", method: "prompt", reason: new AiError.InvalidUserInputError({ description }) })
+
+const textOf = (result: unknown): string => typeof result === "string" ? result : JSON.stringify(result)
+
+/** @internal */
+export const toMessages = (prompt: Prompt.Prompt): Effect.Effect<Array<Json>, AiError.AiError> =>
+  Effect.gen(function*() {
+    const out: Array<Json> = []
+    for (const message of prompt.content) {
+      switch (message.role) {
+        case "system":
+          out.push({ role: "system", content: message.content })
+          break
+        case "user": {
+          const text: Array<string> = []
+          for (const part of message.content) {
+            if (part.type !== "text") return yield* unsupported(`a local text model cannot read ${part.type} parts (${part.mediaType})`)
+            text.push(part.text)
+          }
+          out.push({ role: "user", content: text.join("") })
+          break
+        }
+        case "assistant": {
+          let content = ""
+          let reasoning = ""
+          const toolCalls: Array<Json> = []
+          for (const part of message.content) {
+            if (part.type === "text") content += part.text
+            else if (part.type === "reasoning") reasoning += part.text
+            else if (part.type === "tool-call") {
+              toolCalls.push({ id: part.id, type: "function", function: { name: part.name, arguments: JSON.stringify(part.params) } })
+            }
+          }
+          out.push({
+            role: "assistant",
+            content,
+            ...(reasoning === "" ? {} : { reasoning_content: reasoning }),
+            ...(toolCalls.length === 0 ? {} : { tool_calls: toolCalls })
+          })
+          break
+        }
+        case "tool":
+          for (const part of message.content) {
+            if (part.type === "tool-result") {
+              out.push({ role: "tool", tool_call_id: part.id, name: part.name, content: textOf(part.result) })
+            }
+          }
+          break
+      }
+    }
+    return out
+  })
+
+/**
+ * A schema's JSON Schema with closed objects: the grammar then allows exactly the declared keys, nothing a
+ * random or rambling model could fill with an endless extra property.
+ *
+ * @internal
+ */
+export const closedJsonSchema = (schema: Schema.Top): Json => {
+  const doc = Schema.toJsonSchemaDocument(schema, { onExcessProperty: "error" })
+  const defs = Object.keys(doc.definitions).length === 0 ? {} : { $defs: doc.definitions }
+  return { ...(doc.schema as Json), ...defs }
+}
+
+/** @internal */
+export const toTools = (tools: ReadonlyArray<Tool.Any>): Array<Json> =>
+  tools.map((tool) => ({
+    type: "function",
+    function: {
+      name: tool.name,
+      ...(Tool.getDescription(tool) === undefined ? {} : { description: Tool.getDescription(tool) }),
+      parameters: closedJsonSchema(tool.parametersSchema)
+    }
+  }))
+
+/** @internal */
+export const toolChoiceOf = (choice: LanguageModel.ProviderOptions["toolChoice"]): "auto" | "none" | "required" => {
+  if (typeof choice === "string") return choice
+  if ("tool" in choice) return "required"
+  return choice.mode ?? "auto"
+}

@@ -1,0 +1,172 @@
+/**
+ * `LlamaModel`: one GGUF model loaded into llama.cpp for the life of a Scope. Metadata, tokenizer and chat
+ * templates as Effects with typed `LlamaError`s; the weights are freed when the Scope closes.
+ *
+ * @since 0.1.0
+ */
+import { Config, Context, Effect, Layer, Scope } from "effect"
+import { Native } from "../native/Native.ts"
+import type {
+  AppliedChat,
+  ApplyChatOptions,
+  ChatParser,
+  ModelInfo,
+  NativeModel,
+  ParsedChat
+} from "../native/NativeBinding.ts"
+import { fromUnknown } from "../native/NativeError.ts"
+import { fromNative } from "./internal/errors.ts"
+import type { LlamaError } from "./LlamaError.ts"
+
+// ============================================================================
+// Service Interface
+// ============================================================================
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface Service {
+  /** What llama.cpp reports about the model: architecture, sizes, vocabulary, special tokens, templates. */
+  readonly info: ModelInfo
+  readonly tokenize: (
+    text: string,
+    options?: { readonly addSpecial?: boolean; readonly parseSpecial?: boolean }
+  ) => Effect.Effect<Int32Array, LlamaError>
+  readonly detokenize: (
+    tokens: Int32Array | ReadonlyArray<number>,
+    options?: { readonly removeSpecial?: boolean; readonly unparseSpecial?: boolean }
+  ) => Effect.Effect<string, LlamaError>
+  /** Renders OpenAI-style messages and tools with the model's chat template (llama.cpp common/chat). */
+  readonly applyChat: (options: ApplyChatOptions) => Effect.Effect<AppliedChat, LlamaError>
+  /** Parses generated text (complete or partial) into content, reasoning and tool calls. */
+  readonly parseChat: (text: string, isPartial: boolean, parser: ChatParser) => Effect.Effect<ParsedChat, LlamaError>
+  /** @internal The native handle, for LlamaContext. */
+  readonly native: NativeModel
+}
+
+// ============================================================================
+// Service Identifier
+// ============================================================================
+
+/**
+ * A loaded model.
+ *
+ * @category services
+ * @since 0.1.0
+ */
+export class LlamaModel extends Context.Service<LlamaModel, Service>()("effect-llama/LlamaModel") {}
+
+// ============================================================================
+// Options
+// ============================================================================
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface Options {
+  /** Path of a GGUF file. */
+  readonly path: string
+  /** Layers to offload to the GPU (GPU builds only); -1, the default, offloads all. */
+  readonly gpuLayers?: number
+  readonly useMmap?: boolean
+  readonly useMlock?: boolean
+  /** Tokenizer and templates only; such a model cannot make a context. */
+  readonly vocabOnly?: boolean
+  /** Validate tensor data while loading (slower). */
+  readonly checkTensors?: boolean
+  /** Called with load progress in [0, 1]. */
+  readonly onProgress?: (progress: number) => void
+}
+
+// ============================================================================
+// Constructor
+// ============================================================================
+
+const call = <A>(method: string, f: () => Promise<A>): Effect.Effect<A, LlamaError> =>
+  Effect.tryPromise({ try: f, catch: fromUnknown }).pipe(Effect.catch(fromNative("LlamaModel", method)))
+
+const callSync = <A>(method: string, f: () => A): Effect.Effect<A, LlamaError> =>
+  Effect.try({ try: f, catch: fromUnknown }).pipe(Effect.catch(fromNative("LlamaModel", method)))
+
+// Interrupting the load aborts it (llama.cpp stops at its next progress callback) and frees what was loaded.
+const load = (native: Native["Service"], options: Options): Effect.Effect<NativeModel, LlamaError> =>
+  Effect.flatMap(
+    callSync("load", () =>
+      new native.Model(options.path, {
+        ...(options.gpuLayers === undefined ? {} : { gpuLayers: options.gpuLayers }),
+        ...(options.useMmap === undefined ? {} : { useMmap: options.useMmap }),
+        ...(options.useMlock === undefined ? {} : { useMlock: options.useMlock }),
+        ...(options.vocabOnly === undefined ? {} : { vocabOnly: options.vocabOnly }),
+        ...(options.checkTensors === undefined ? {} : { checkTensors: options.checkTensors })
+      })
+    ),
+    (model) =>
+      Effect.callback<NativeModel, LlamaError>((resume) => {
+        const loading = model.load(options.onProgress)
+        loading.then(
+          () => resume(Effect.succeed(model)),
+          (cause) => resume(fromNative("LlamaModel", "load")(fromUnknown(cause)))
+        )
+        return Effect.promise(async () => {
+          model.abortLoad()
+          await loading.catch(() => undefined)
+          await model.dispose()
+        })
+      })
+  )
+
+/**
+ * Loads the model; it is disposed when the Scope closes.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = Effect.fnUntraced(function*(options: Options): Effect.fn.Return<Service, LlamaError, Native | Scope.Scope> {
+  const native = yield* Native
+  const model = yield* Effect.uninterruptibleMask((restore) =>
+    Effect.tap(restore(load(native, options)), (m) => Effect.addFinalizer(() => Effect.promise(() => m.dispose())))
+  )
+  return LlamaModel.of({
+    info: model.info(),
+    tokenize: (text, o) => call("tokenize", () => model.tokenize(text, o?.addSpecial ?? true, o?.parseSpecial ?? true)),
+    detokenize: (tokens, o) =>
+      call("detokenize", () => model.detokenize(tokens, o?.removeSpecial ?? false, o?.unparseSpecial ?? false)),
+    applyChat: (o) => call("applyChat", () => model.applyChat(o)),
+    parseChat: (text, isPartial, parser) => callSync("parseChat", () => model.parseChat(text, isPartial, parser)),
+    native: model
+  })
+})
+
+// ============================================================================
+// Layers
+// ============================================================================
+
+/**
+ * A layer holding the model for its lifetime.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = (options: Options): Layer.Layer<LlamaModel, LlamaError, Native> => Layer.effect(LlamaModel, make(options))
+
+/**
+ * Like `layer`, reading the path from Config (default: the `LLAMA_MODEL_PATH` environment variable) and the GPU
+ * layers from `LLAMA_GPU_LAYERS`.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerConfig = (options?: {
+  readonly path?: Config.Config<string>
+  readonly gpuLayers?: Config.Config<number>
+}): Layer.Layer<LlamaModel, LlamaError | Config.ConfigError, Native> =>
+  Layer.effect(
+    LlamaModel,
+    Effect.gen(function*() {
+      const path = yield* (options?.path ?? Config.String("LLAMA_MODEL_PATH"))
+      const gpuLayers = yield* (options?.gpuLayers ?? Config.Int("LLAMA_GPU_LAYERS").pipe(Config.withDefault(-1)))
+      return yield* make({ path, gpuLayers })
+    })
+  )

@@ -1,0 +1,60 @@
+/**
+ * The sequences (slots) of a context as a pool: a Semaphore bounds how many generate at once, and a new request
+ * gets the free sequence whose KV cache already holds the longest prefix of its prompt (so a chat's next turn
+ * lands where the last one left its cache).
+ *
+ * @internal
+ */
+import { Effect, Scope, Semaphore } from "effect"
+
+/** @internal */
+export interface SequencePool {
+  /** Waits for a free sequence; it goes back to the pool when the Scope closes. */
+  readonly acquire: (prompt: string) => Effect.Effect<number, never, Scope.Scope>
+  /** Records what a sequence's KV cache now holds (prompt + output), or "" after it was cleared. */
+  readonly remember: (sequence: number, text: string) => void
+}
+
+const commonPrefix = (a: string, b: string): number => {
+  const n = Math.min(a.length, b.length)
+  let i = 0
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++
+  return i
+}
+
+/** @internal */
+export const make = (size: number): SequencePool => {
+  const permits = Semaphore.makeUnsafe(size)
+  const slots = Array.from({ length: size }, () => ({ busy: false, text: "", used: 0 }))
+  let clock = 0
+  // A permit guarantees a free slot; pick the best one synchronously.
+  const pick = (prompt: string): number => {
+    let best = -1
+    let bestScore = -1
+    for (const [i, slot] of slots.entries()) {
+      if (slot.busy) continue
+      const score = commonPrefix(slot.text, prompt)
+      if (score > bestScore || (score === bestScore && slot.used < slots[best]!.used)) {
+        best = i
+        bestScore = score
+      }
+    }
+    slots[best]!.busy = true
+    slots[best]!.used = ++clock
+    return best
+  }
+  return {
+    acquire: (prompt) =>
+      Effect.acquireRelease(
+        Effect.map(Semaphore.take(permits, 1), () => pick(prompt)),
+        (sequence) =>
+          Effect.suspend(() => {
+            slots[sequence]!.busy = false
+            return Semaphore.release(permits, 1)
+          })
+      ),
+    remember: (sequence, text) => {
+      slots[sequence]!.text = text
+    }
+  }
+}
