@@ -14,7 +14,7 @@ import * as LlamaModel from "../llama/LlamaModel.ts"
 import type { Sampling } from "../llama/Sampling.ts"
 import { Native } from "../native/Native.ts"
 import type { AppliedChat, FinishReason } from "../native/NativeBinding.ts"
-import { ChatParts, messageParts } from "./internal/ChatParts.ts"
+import { ChatParts, completeCalls, messageParts } from "./internal/ChatParts.ts"
 import { toAiError } from "./internal/errors.ts"
 import { closedJsonSchema, toMessages, toolChoiceOf, toTools } from "./internal/messages.ts"
 
@@ -156,23 +156,26 @@ export const make = Effect.fnUntraced(function*(config: Config = {}): Effect.fn.
         : options.tools
       const choice = tools.length === 0 ? "auto" : toolChoiceOf(options.toolChoice)
       const offered = choice === "none" ? [] : tools
-      const jsonSchema = options.responseFormat.type === "json"
-        ? JSON.stringify(closedJsonSchema(options.responseFormat.schema))
+      // Structured output: the chat prompt, then a pure JSON grammar for the answer (no prefill of the template's
+      // generation prompt, which some vocabularies cannot tokenize the way the template wrote it).
+      const objectGrammar = options.responseFormat.type === "json"
+        ? yield* model.jsonSchemaToGrammar(closedJsonSchema(options.responseFormat.schema)).pipe(
+          Effect.mapError(toAiError(method))
+        )
         : undefined
       const applied: AppliedChat = yield* model.applyChat({
         messages: JSON.stringify(messages),
         ...(offered.length === 0 ? {} : { tools: JSON.stringify(toTools(offered)), toolChoice: choice }),
-        ...(jsonSchema === undefined ? {} : { jsonSchema }),
         // A weak model may never leave the free text common/chat allows before a required call.
         forceToolCall: offered.length > 0 && choice === "required",
         parallelToolCalls: settings.parallelToolCalls ?? true,
-        enableThinking: settings.enableThinking ?? true,
+        enableThinking: objectGrammar === undefined && (settings.enableThinking ?? true),
         ...(settings.templateOverride === undefined ? {} : { templateOverride: settings.templateOverride })
       }).pipe(Effect.mapError(toAiError(method)))
       const request: LlamaContext.GenerateRequest = {
         prompt: applied.prompt,
         ...(settings.sampling === undefined ? {} : { sampling: settings.sampling }),
-        ...(applied.grammar === "" ? {} : {
+        ...(objectGrammar !== undefined ? { grammar: { gbnf: objectGrammar, type: "user" as const } } : applied.grammar === "" ? {} : {
           grammar: {
             gbnf: applied.grammar,
             type: applied.grammarType === "none" ? "user" : applied.grammarType,
@@ -192,11 +195,17 @@ export const make = Effect.fnUntraced(function*(config: Config = {}): Effect.fn.
   const parse = (text: string, isPartial: boolean, applied: AppliedChat, method: string) =>
     model.parseChat(text, isPartial, applied.parser).pipe(Effect.mapError(toAiError(method)))
 
+  // After a cut (token limit, abort) the text is parsed as partial, and a call left unfinished is dropped.
+  const parseFinal = (text: string, reason: FinishReason, applied: AppliedChat, method: string) => {
+    const cut = reason !== "eog" && reason !== "stop"
+    return Effect.map(parse(text, cut, applied, method), (parsed) => (cut ? completeCalls(parsed) : parsed))
+  }
+
   const generateText = (options: LanguageModel.ProviderOptions) =>
     Effect.gen(function*() {
       const { applied, request } = yield* prepare(options, "generateText")
       const out = yield* context.generateText(request).pipe(Effect.mapError(toAiError("generateText")))
-      const parsed = yield* parse(out.text, out.done.reason !== "eog" && out.done.reason !== "stop", applied, "generateText")
+      const parsed = yield* parseFinal(out.text, out.done.reason, applied, "generateText")
       yield* record(options, out.done)
       const parts: Array<Response.PartEncoded> = [
         { type: "response-metadata", modelId, timestamp: new Date().toISOString() },
@@ -222,7 +231,7 @@ export const make = Effect.fnUntraced(function*(config: Config = {}): Effect.fn.
           }
           text += event.text
           return Effect.gen(function*() {
-            const parsed = yield* parse(text, event.reason !== "eog" && event.reason !== "stop", applied, "streamText")
+            const parsed = yield* parseFinal(text, event.reason, applied, "streamText")
             yield* record(options, event)
             return [
               ...assembler.finish(parsed),

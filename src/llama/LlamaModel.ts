@@ -39,6 +39,8 @@ export interface Service {
   ) => Effect.Effect<string, LlamaError>
   /** Renders OpenAI-style messages and tools with the model's chat template (llama.cpp common/chat). */
   readonly applyChat: (options: ApplyChatOptions) => Effect.Effect<AppliedChat, LlamaError>
+  /** A GBNF grammar for a JSON Schema (llama.cpp common's json-schema-to-grammar). */
+  readonly jsonSchemaToGrammar: (schema: object) => Effect.Effect<string, LlamaError>
   /** Parses generated text (complete or partial) into content, reasoning and tool calls. */
   readonly parseChat: (text: string, isPartial: boolean, parser: ChatParser) => Effect.Effect<ParsedChat, LlamaError>
   /** @internal The native handle, for LlamaContext. */
@@ -135,6 +137,7 @@ export const make = Effect.fnUntraced(function*(options: Options): Effect.fn.Ret
       call("detokenize", () => model.detokenize(tokens, o?.removeSpecial ?? false, o?.unparseSpecial ?? false)),
     applyChat: (o) => call("applyChat", () => model.applyChat(o)),
     parseChat: (text, isPartial, parser) => callSync("parseChat", () => model.parseChat(text, isPartial, parser)),
+    jsonSchemaToGrammar: (schema) => callSync("jsonSchemaToGrammar", () => native.jsonSchemaToGrammar(JSON.stringify(schema))),
     native: model
   })
 })

@@ -12,7 +12,7 @@ const tinyLlama = await ensureModel("tiny-llama")
 const Local = LlamaLanguageModel.layerModel({
   path: tinyQwen,
   context: { contextSize: 8192, sequences: 4 },
-  config: { maxTokens: 300 }
+  config: { maxTokens: 300, sampling: { seed: 11 } }
 }).pipe(Layer.provide(Native.layer))
 
 const GetWeather = Tool.make("GetWeather", {

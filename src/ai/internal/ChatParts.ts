@@ -59,16 +59,18 @@ export class ChatParts {
     return parts
   }
 
-  /** The closing parts after the final (complete) parse: ends, then one tool-call per call. */
+  /**
+   * The closing parts after the final parse: ends, then one tool-call per call in `parsed` (a call streamed
+   * before but missing from the final parse, one cut off unfinished, is closed without a tool-call).
+   */
   finish(parsed: ParsedChat): Array<Part> {
     const parts = this.update(parsed)
     if (this.reasoningOpen) parts.push({ type: "reasoning-end", id: "reasoning-0" })
     if (this.textOpen) parts.push({ type: "text-end", id: "text-0" })
-    for (const [i, call] of parsed.toolCalls.entries()) {
-      const state = this.calls[i]
-      if (state === undefined) continue
+    for (const [i, state] of this.calls.entries()) {
       parts.push({ type: "tool-params-end", id: state.id })
-      parts.push({ type: "tool-call", id: state.id, name: call.name, params: parseArguments(call.arguments) })
+      const call = parsed.toolCalls[i]
+      if (call !== undefined) parts.push({ type: "tool-call", id: state.id, name: call.name, params: parseArguments(call.arguments) })
     }
     return parts
   }
@@ -87,6 +89,24 @@ const parseArguments = (text: string): unknown => {
     return text // the framework validates params against the tool's schema and reports the failure
   }
 }
+
+/**
+ * Drops tool calls whose arguments are not complete JSON: what a generation cut by its token limit left behind.
+ *
+ * @internal
+ */
+export const completeCalls = (parsed: ParsedChat): ParsedChat => ({
+  ...parsed,
+  toolCalls: parsed.toolCalls.filter((call) => {
+    if (call.arguments.trim() === "") return true
+    try {
+      JSON.parse(call.arguments)
+      return true
+    } catch {
+      return false
+    }
+  })
+})
 
 /** The whole message as non-streaming parts. @internal */
 export const messageParts = (parsed: ParsedChat, newCallId: () => string): Array<Response.PartEncoded> => {
