@@ -42,18 +42,17 @@ bool scheduler::abort_callback(void * data) {
 uint32_t scheduler::submit(generate_request request) {
     auto j = std::make_shared<job>();
     j->gen = std::move(request);
-    std::lock_guard<std::mutex> lock(mutex);
-    j->id = next_id++;
-    jobs[j->id] = j;
-    incoming.push_back(j);
-    wake.notify_one();
-    return j->id;
+    return enqueue(j);
 }
 
 uint32_t scheduler::submit(embed_request request) {
     auto j = std::make_shared<job>();
     j->is_embed = true;
     j->emb = std::move(request);
+    return enqueue(j);
+}
+
+uint32_t scheduler::enqueue(const std::shared_ptr<job> & j) {
     std::lock_guard<std::mutex> lock(mutex);
     j->id = next_id++;
     jobs[j->id] = j;

@@ -83,6 +83,7 @@ private:
         std::shared_ptr<job> active;
     };
 
+    uint32_t enqueue(const std::shared_ptr<job> & j);
     void run();
     void start(const std::shared_ptr<job> & j, event_batch & out);
     void start_generate(job & j);
