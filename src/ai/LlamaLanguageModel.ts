@@ -285,6 +285,9 @@ export const layerModel = (options: {
  * An effect/ai `Model` for a local GGUF file, like the official providers' `model(...)`: provide it to run any
  * `LanguageModel` program on that file. `name` is the model id reported in responses and spans.
  *
+ * **Gotchas** `Model` layers cannot fail, so a load failure (missing file, bad GGUF) is a defect here; use
+ * `layerModel` to handle it as a typed `LlamaError`.
+ *
  * @category layers
  * @since 0.1.0
  */
