@@ -22,3 +22,25 @@ export * as Native from "./native/Native.ts"
 export * as Sampling from "./llama/Sampling.ts"
 /** @since 0.1.0 */
 export * as Gguf from "./gguf/index.ts"
+/** @since 0.1.0 */
+export * as Agent from "./agent/Agent.ts"
+/** @since 0.1.0 */
+export * as AgentError from "./agent/AgentError.ts"
+/** @since 0.1.0 */
+export * as AgentEvent from "./agent/AgentEvent.ts"
+/** @since 0.1.0 */
+export * as ContextBudget from "./agent/ContextBudget.ts"
+/** @since 0.1.0 */
+export * as TokenCounter from "./agent/TokenCounter.ts"
+/** @since 0.1.0 */
+export * as AgentTool from "./tools/AgentTool.ts"
+/** @since 0.1.0 */
+export * as JsonStore from "./tools/JsonStore.ts"
+/** @since 0.1.0 */
+export * as NotesTools from "./tools/NotesTools.ts"
+/** @since 0.1.0 */
+export * as TodoTools from "./tools/TodoTools.ts"
+/** @since 0.1.0 */
+export * as ToolRegistry from "./tools/ToolRegistry.ts"
+/** @since 0.1.0 */
+export * as ToolRegistryError from "./tools/ToolRegistryError.ts"

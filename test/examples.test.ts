@@ -21,7 +21,8 @@ const examples: ReadonlyArray<readonly [string, RegExp]> = [
   ["stream.ts", /\[finish: length, 128 tokens\]|\[stopped after 2 seconds\]/],
   ["chat-with-tools.ts", /tool GetWeather -> \{"celsius":(12|4|19)\}/],
   ["generate-object.ts", /\{ city: '(Paris|Oslo|Lima)', rain: (true|false), celsius: -?\d+ \}/],
-  ["embeddings.ts", /^-?\d\.\d{3} {2}The cat sleeps on the sofa\.$/m]
+  ["embeddings.ts", /^-?\d\.\d{3} {2}The cat sleeps on the sofa\.$/m],
+  ["agent.ts", /\[tool result\] (GetWeather|ToFahrenheit) -> .*\n[\s\S]*\[finished: stop after 2 steps/]
 ]
 
 describe("examples", () => {

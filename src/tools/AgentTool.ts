@@ -58,6 +58,19 @@ export type Requirements<Defs extends ReadonlyArray<Any>> = Defs[number] extends
   ? D extends { readonly handler: (...args: any) => Effect.Effect<any, any, infer R> } ? R : never
   : never
 
+/**
+ * The effect/ai tool that `make` builds: failures are returned to the model as results.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type ReturnTool<
+  Name extends string,
+  Parameters extends Schema.Top,
+  Success extends Schema.Top,
+  Failure extends Schema.Top
+> = Tool.Tool<Name, { parameters: Parameters; success: Success; failure: Failure; failureMode: "return" }>
+
 // ============================================================================
 // Constructors
 // ============================================================================
@@ -91,18 +104,16 @@ export const make = <
   readonly failure?: Failure
   readonly handler: (
     params: Parameters["Type"],
-    context: Toolkit.HandlerContext<
-      Tool.Tool<Name, { parameters: Parameters; success: Success; failure: Failure; failureMode: "return" }>
-    >
+    context: Toolkit.HandlerContext<ReturnTool<Name, Parameters, Success, Failure>>
   ) => Effect.Effect<Success["Type"], Failure["Type"] | AiError.AiError, R>
-}): AgentTool<Tool.Tool<Name, { parameters: Parameters; success: Success; failure: Failure; failureMode: "return" }>, R> => {
+}): AgentTool<ReturnTool<Name, Parameters, Success, Failure>, R> => {
   const tool = Tool.make(name, {
     description: options.description,
     ...(options.parameters === undefined ? {} : { parameters: options.parameters }),
     ...(options.success === undefined ? {} : { success: options.success }),
     ...(options.failure === undefined ? {} : { failure: options.failure }),
     failureMode: "return"
-  }) as unknown as Tool.Tool<Name, { parameters: Parameters; success: Success; failure: Failure; failureMode: "return" }>
+  }) as unknown as ReturnTool<Name, Parameters, Success, Failure>
   return { name, tool, handler: options.handler as never }
 }
 

@@ -123,7 +123,10 @@ const makeTools = (store: JsonStore.JsonStore<State>) => {
     failure: Failure,
     handler: ({ id }) =>
       store.modify((state) =>
-        Effect.map(find(state, id), () => [{ deleted: id }, { ...state, notes: state.notes.filter((n) => n.id !== id) }] as const)
+        Effect.map(find(state, id), () => {
+          const notes = state.notes.filter((n) => n.id !== id)
+          return [{ deleted: id }, { ...state, notes }] as const
+        })
       )
   })
   const search = AgentTool.make("NoteSearch", {

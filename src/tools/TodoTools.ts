@@ -114,7 +114,10 @@ const makeTools = (store: JsonStore.JsonStore<State>) => {
     failure: Failure,
     handler: ({ id }) =>
       store.modify((state) =>
-        Effect.map(find(state, id), () => [{ deleted: id }, { ...state, items: state.items.filter((t) => t.id !== id) }] as const)
+        Effect.map(find(state, id), () => {
+          const items = state.items.filter((t) => t.id !== id)
+          return [{ deleted: id }, { ...state, items }] as const
+        })
       )
   })
   return { add, list, complete, remove, all: [add, list, complete, remove] as const, store }

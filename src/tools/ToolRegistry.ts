@@ -95,19 +95,34 @@ const metricsFor = (tool: string) => ({
 // ============================================================================
 
 /**
+ * A toolkit with handlers over tools known only at runtime.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type AnyToolkit = Toolkit.WithHandler<Record<string, Tool.Any>>
+
+/**
  * @category models
  * @since 0.1.0
  */
 export interface Service {
   /** Adds a tool; its handler's services are captured now. */
-  readonly register: <T extends Tool.Any, R>(
-    tool: AgentTool.AgentTool<T, R>,
+  readonly register: <A extends AgentTool.Any>(
+    tool: A,
     options?: RegisterOptions
-  ) => Effect.Effect<ToolInfo, ToolRegistryError, R>
+  ) => Effect.Effect<ToolInfo, ToolRegistryError, AgentTool.Requirements<[A]>>
+  /** Adds several tools with the same options (e.g. a category), stopping at the first error. */
+  readonly registerAll: <const Defs extends ReadonlyArray<AgentTool.Any>>(
+    tools: Defs,
+    options?: RegisterOptions
+  ) => Effect.Effect<ReadonlyArray<ToolInfo>, ToolRegistryError, AgentTool.Requirements<Defs>>
   readonly unregister: (name: string) => Effect.Effect<void, ToolRegistryError>
   readonly get: (name: string) => Effect.Effect<ToolInfo, ToolRegistryError>
   /** All tools, or those of one category and/or enabled state, in registration order. */
-  readonly list: (filter?: { readonly category?: string; readonly enabled?: boolean }) => Effect.Effect<ReadonlyArray<ToolInfo>>
+  readonly list: (
+    filter?: { readonly category?: string; readonly enabled?: boolean }
+  ) => Effect.Effect<ReadonlyArray<ToolInfo>>
   readonly categories: Effect.Effect<ReadonlyArray<string>>
   readonly enable: (name: string) => Effect.Effect<void, ToolRegistryError>
   readonly disable: (name: string) => Effect.Effect<void, ToolRegistryError>
@@ -118,7 +133,7 @@ export interface Service {
    * A Toolkit with handlers of the tools enabled now (optionally of one category). Give the Effect itself to an
    * `Agent` so each step sees the current enabled set.
    */
-  readonly toolkit: (filter?: { readonly category?: string }) => Effect.Effect<Toolkit.WithHandler<Record<string, Tool.Any>>>
+  readonly toolkit: (filter?: { readonly category?: string }) => Effect.Effect<AnyToolkit>
 }
 
 /**
@@ -139,7 +154,7 @@ interface Entry {
   readonly handlers: Context.Context<never>
 }
 
-type Handle = Toolkit.WithHandler<Record<string, Tool.Any>>["handle"]
+type Handle = AnyToolkit["handle"]
 type HandlerStream = Stream.Stream<Tool.HandlerResult<Tool.Any>, unknown, unknown>
 
 // Counts one call and its outcome (the final, non-preliminary result, or a failure of the stream).
@@ -161,10 +176,13 @@ const observe = (name: string, run: Effect.Effect<HandlerStream, AiError.AiError
     )
   })
 
-const instrument = (kit: Toolkit.WithHandler<Record<string, Tool.Any>>): Toolkit.WithHandler<Record<string, Tool.Any>> => ({
+const instrument = (kit: AnyToolkit): AnyToolkit => ({
   tools: kit.tools,
+  // Unknown names pass through (the toolkit reports them) without creating a metric series per bad name.
   handle: ((name: string, params: unknown, toolCallId?: string, options?: never) =>
-    observe(name, kit.handle(name, params as never, toolCallId, options) as never)) as Handle
+    Object.hasOwn(kit.tools, name)
+      ? observe(name, kit.handle(name, params as never, toolCallId, options) as never)
+      : kit.handle(name as never, params as never, toolCallId, options)) as Handle
 })
 
 /**
@@ -179,7 +197,9 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
   const lookup = (name: string) =>
     Effect.flatMap(Ref.get(entries), (map) => {
       const entry = map.get(name)
-      return entry === undefined ? Effect.fail(new ToolRegistryError({ tool: name, reason: "NotFound" })) : Effect.succeed(entry)
+      return entry === undefined
+        ? Effect.fail(new ToolRegistryError({ tool: name, reason: "NotFound" }))
+        : Effect.succeed(entry)
     })
 
   const setEnabled = (name: string, enabled: boolean) =>
@@ -189,7 +209,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
   const kitOf = (selected: ReadonlyArray<Entry>) => {
     const kit = Toolkit.make(...selected.map((e) => e.tool))
     const handlers = selected.reduce((ctx, e) => Context.merge(ctx, e.handlers), Context.empty())
-    return Effect.map(Effect.provideContext(kit as never, handlers) as Effect.Effect<Toolkit.WithHandler<Record<string, Tool.Any>>>, instrument)
+    return Effect.map(Effect.provideContext(kit as never, handlers) as Effect.Effect<AnyToolkit>, instrument)
   }
 
   const register: Service["register"] = (def, options) =>
@@ -202,10 +222,9 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
         version: options?.version ?? "1.0.0",
         enabled: options?.enabled ?? true
       }
+      const entry: Entry = { info, tool: def.tool, handlers: handlers as Context.Context<never> }
       const added = yield* Ref.modify(entries, (map) =>
-        map.has(def.name)
-          ? [false, map] as const
-          : [true, new Map(map).set(def.name, { info, tool: def.tool, handlers: handlers as Context.Context<never> })] as const)
+        map.has(def.name) ? [false, map] as const : [true, new Map(map).set(def.name, entry)] as const)
       if (!added) return yield* new ToolRegistryError({ tool: def.name, reason: "AlreadyRegistered" })
       return info
     }) as never
@@ -252,6 +271,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
 
   return ToolRegistry.of({
     register,
+    registerAll: (tools, options) => Effect.forEach(tools, (tool) => register(tool, options)) as never,
     unregister: (name) =>
       Effect.flatMap(lookup(name), () =>
         Ref.update(entries, (map) => {
