@@ -28,6 +28,10 @@ const program = Effect.gen(function*() {
   yield* Console.log(`answer: ${turn2.text}`)
 })
 
-const Local = LlamaLanguageModel.layerModel({ path: modelPath, config: { maxTokens: 64 } }).pipe(Layer.provide(Native.layer))
+// Room for the forced call: a random model pads it with the whitespace the JSON grammar allows.
+const Local = LlamaLanguageModel.layerModel({
+  path: modelPath,
+  config: { maxTokens: 200, sampling: { seed: 7 } }
+}).pipe(Layer.provide(Native.layer))
 
 NodeRuntime.runMain(program.pipe(Effect.provide([Local, WeatherHandlers])))

@@ -3,7 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type { SamplingOptions } from "../../src/native/NativeBinding.ts"
 import { fromUnknown } from "../../src/native/NativeError.ts"
-import { generate, greedy, loadModel, modelFile, openContext } from "../support/native.ts"
+import { type Generation, generate, greedy, loadModel, modelFile, openContext } from "../support/native.ts"
 
 const tinyModel = Effect.flatMap(modelFile("tiny-qwen2"), (path) => loadModel(path))
 
@@ -60,12 +60,18 @@ describe("generate", () => {
       const ctx = yield* openContext(model, { contextSize: 8 * 256, sequences: 8 })
       const n = 48
       const request = (i: number) => ({ sequence: i, text: `Story number ${i}:`, maxTokens: n, sampling: greedy })
-      const t0 = performance.now()
-      yield* generate(ctx, request(0))
-      const singleMs = performance.now() - t0
-      const t1 = performance.now()
-      const outs = yield* Effect.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => generate(ctx, request(i))), { concurrency: "unbounded" })
-      const batchMs = performance.now() - t1
+      // Best of two rounds each, interleaved, so a passing load spike on the machine does not decide the comparison.
+      let singleMs = Infinity
+      let batchMs = Infinity
+      let outs: ReadonlyArray<Generation> = []
+      for (let round = 0; round < 2; round++) {
+        const t0 = performance.now()
+        yield* generate(ctx, request(0))
+        singleMs = Math.min(singleMs, performance.now() - t0)
+        const t1 = performance.now()
+        outs = yield* Effect.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => generate(ctx, request(i))), { concurrency: "unbounded" })
+        batchMs = Math.min(batchMs, performance.now() - t1)
+      }
       for (const [i, out] of outs.entries()) {
         assert.strictEqual(out.tokens.length, n, `sequence ${i}`)
         const alone = yield* generate(ctx, request(i))
