@@ -135,17 +135,21 @@ describe("generate", () => {
         if (event.type === "token") tokens++
         else done = true
       })
-      yield* Effect.sleep("200 millis") // ample time for 100 tokens on this model
+      // Poll instead of fixed sleeps: a busy machine only delays these steps, it does not change the counts.
+      const until = (condition: () => boolean) =>
+        Effect.sleep("10 millis").pipe(Effect.repeat({ until: condition }), Effect.timeout("60 seconds"), Effect.orDie)
+      yield* until(() => tokens >= 4)
+      yield* Effect.sleep("200 millis") // ample time for 100 tokens on this model, were it not paused
       assert.strictEqual(tokens, 4)
       // Another sequence is not held up by the paused one.
       const other = yield* generate(ctx, { sequence: 1, text: "Meanwhile", maxTokens: 20, sampling: greedy })
       assert.strictEqual(other.tokens.length, 20)
       ctx.context.ack(job, 4)
+      yield* until(() => tokens >= 8)
       yield* Effect.sleep("200 millis")
       assert.strictEqual(tokens, 8)
       ctx.context.ack(job, 1000)
-      yield* Effect.sleep("300 millis")
-      assert.isTrue(done)
+      yield* until(() => done)
       assert.strictEqual(tokens, 100)
     }))
 
