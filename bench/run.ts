@@ -135,6 +135,9 @@ const defaultThreads = (): number => {
 }
 
 const startedAt = performance.now()
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  parseSettings(process.argv.slice(2), { model: MODEL, modelPath: "", threads: 0 }) // prints the usage and exits
+}
 const modelPath = await ensureModel(MODEL)
 const settings = parseSettings(process.argv.slice(2), { model: MODEL, modelPath, threads: defaultThreads() })
 if (!settings.skipBuild) buildLlamaTools()
