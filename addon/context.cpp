@@ -165,6 +165,12 @@ Napi::Value Context::Initialize(const Napi::CallbackInfo & info) {
     Napi::Function on_events = require_function(info, 0, "Context.init: onEvents");
     sink = std::make_shared<event_sink>();
     sink->tsfn = Napi::ThreadSafeFunction::New(env, on_events, "effect-llama-events", 0, 1);
+    // At environment teardown Node finalizes the TSFN itself; Release() from our finalizer then would deadlock.
+    env.AddCleanupHook([weak = std::weak_ptr<event_sink>(sink)] {
+        if (auto s = weak.lock()) {
+            s->released = true;
+        }
+    });
     sink->tsfn.Unref(env);
     initializing = true;
 

@@ -1,9 +1,11 @@
 // The native Model: load (progress, abort), info, and every bad input as a typed error with a stable code.
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as Native from "../../src/native/Native.ts"
 import { fromUnknown } from "../../src/native/NativeError.ts"
 import { binding, generate, greedy, loadModel, modelFile, openContext } from "../support/native.ts"
 
@@ -118,6 +120,16 @@ describe("Model", () => {
       assert.strictEqual(tokenize.code, "DISPOSED")
       const ctx = yield* Effect.flip(Effect.try({ try: () => new native.Context(model, {}), catch: fromUnknown }))
       assert.strictEqual(ctx.code, "DISPOSED")
+    }))
+
+  it.effect("a process that never disposes its model and context still exits", () =>
+    Effect.gen(function*() {
+      const path = yield* modelFile("tiny-qwen2")
+      const addon = Native.candidatePaths().find((p) => existsSync(p))!
+      const script = `const b = require(${JSON.stringify(addon)}); (async () => { const m = new b.Model(${JSON.stringify(path)}, {}); ` +
+        `await m.load(); const c = new b.Context(m, { contextSize: 256 }); await c.init(() => {}); })()`
+      const result = spawnSync(process.execPath, ["-e", script], { timeout: 20_000 })
+      assert.strictEqual(result.status, 0, `signal ${result.signal}`)
     }))
 
   it.effect("wrong argument types are TypeErrors with INVALID_ARGUMENT", () =>
