@@ -5,6 +5,7 @@
 #include "errors.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace effect_llama {
 
@@ -177,6 +178,40 @@ common_sampler_ptr make_sampler(const llama_model * model, sampling_options & op
         throw native_error(code::GRAMMAR_ERROR, "invalid grammar or sampling parameters");
     }
     return common_sampler_ptr(sampler);
+}
+
+bool is_plain_greedy(const llama_model * model, const sampling_options & options) {
+    const common_params_sampling & p = options.params;
+    int32_t n_suppress = 0;
+    llama_vocab_get_suppress_tokens(llama_model_get_vocab(model), &n_suppress);
+    bool neutral_penalties = p.penalty_last_n == 0 ||
+                             (p.penalty_repeat == 1.0f && p.penalty_freq == 0.0f && p.penalty_present == 0.0f);
+    // Samplers that may drop the top candidate or pick at random; the others (top-k/p, min-p, top-n-sigma) keep it.
+    bool only_keeping_samplers = std::all_of(p.samplers.begin(), p.samplers.end(), [](common_sampler_type t) {
+        return t != COMMON_SAMPLER_TYPE_INFILL && t != COMMON_SAMPLER_TYPE_ADAPTIVE_P;
+    });
+    return p.temp <= 0.0f && p.dynatemp_range <= 0.0f && p.mirostat == 0 && options.grammar.empty() &&
+           p.logit_bias.empty() && n_suppress == 0 && neutral_penalties && p.dry_multiplier == 0.0f &&
+           p.xtc_probability == 0.0f && p.typ_p >= 1.0f && p.reasoning_budget_start.empty() && only_keeping_samplers;
+}
+
+llama_token argmax_token(const float * logits, int32_t n_vocab) {
+    // Lane-wise maxima first: the compiler turns this loop into vector max instructions (no -ffast-math needed).
+    constexpr int32_t lanes = 16;
+    float lane_max[lanes];
+    std::fill(lane_max, lane_max + lanes, -INFINITY);
+    int32_t i = 0;
+    for (; i + lanes <= n_vocab; i += lanes) {
+        for (int32_t k = 0; k < lanes; k++) {
+            lane_max[k] = logits[i + k] > lane_max[k] ? logits[i + k] : lane_max[k];
+        }
+    }
+    float best = *std::max_element(lane_max, lane_max + lanes);
+    for (; i < n_vocab; i++) {
+        best = logits[i] > best ? logits[i] : best;
+    }
+    const float * first = std::find(logits, logits + n_vocab, best);
+    return first == logits + n_vocab ? 0 : static_cast<llama_token>(first - logits);
 }
 
 } // namespace effect_llama

@@ -32,4 +32,12 @@ sampling_options read_sampling(Napi::Env env, const Napi::Value & value, int32_t
 // Scheduler thread. Fills `preserved` with the token ids of the preserved tokens (rendered as text when sampled).
 common_sampler_ptr make_sampler(const llama_model * model, sampling_options & options, std::vector<llama_token> & preserved);
 
+// True when these options always pick the most likely token: temperature 0 and nothing that changes the logits or
+// the candidates before the pick (no grammar, bias, penalties, DRY, XTC, typical-p, dynamic temperature, mirostat).
+// Such a job can take the argmax of the logits instead of common_sampler's full-vocabulary chain.
+bool is_plain_greedy(const llama_model * model, const sampling_options & options);
+
+// Index of the first largest logit: the token common_sampler's greedy chain picks (up to exact ties).
+llama_token argmax_token(const float * logits, int32_t n_vocab);
+
 } // namespace effect_llama

@@ -16,6 +16,7 @@ struct scheduler::job {
     std::atomic<int32_t> unacked{0};   // token events sent and not yet acked by the consumer
 
     common_sampler_ptr sampler;
+    bool greedy = false;         // plain greedy: argmax of the logits, the sampler is not consulted
     std::vector<llama_token> preserved;
     std::unique_ptr<text_stream> text;
     std::vector<llama_token> prompt;

@@ -20,6 +20,7 @@ double now_ms() {
 
 scheduler::scheduler(std::shared_ptr<model_state> model, llama_context_ptr ctx_in, emit_fn emit)
     : model(std::move(model)), ctx(std::move(ctx_in)), emit(std::move(emit)) {
+    pools = std::make_unique<thread_pools>(ctx.get());
     vocab = llama_model_get_vocab(this->model->model.get());
     n_batch = llama_n_batch(ctx.get());
     n_ctx_seq = llama_n_ctx_seq(ctx.get());
@@ -110,10 +111,14 @@ void scheduler::run() {
         bool exiting = false;
         {
             std::unique_lock<std::mutex> lock(mutex);
-            wake.wait(lock, [&] {
+            auto has_work = [&] {
                 return stopping || !incoming.empty() ||
                        std::any_of(running.begin(), running.end(), [&](auto & j) { return runnable(*j); });
-            });
+            };
+            if (!has_work()) {
+                pools->pause(); // idle or waiting for a slow consumer: the compute threads sleep instead of polling
+                wake.wait(lock, has_work);
+            }
             fresh.assign(incoming.begin(), incoming.end());
             incoming.clear();
             exiting = stopping;
@@ -201,8 +206,11 @@ void scheduler::start_generate(job & j) {
                                                        std::to_string(n_ctx_seq) + " (one must be left to generate)");
     }
     j.sampler = make_sampler(model->model.get(), g.sampling, j.preserved);
-    for (llama_token t : j.prompt) {
-        common_sampler_accept(j.sampler.get(), t, false); // penalties see the prompt, as in llama-server
+    j.greedy = is_plain_greedy(model->model.get(), g.sampling);
+    if (!j.greedy) {
+        for (llama_token t : j.prompt) {
+            common_sampler_accept(j.sampler.get(), t, false); // penalties see the prompt, as in llama-server
+        }
     }
     j.text = std::make_unique<text_stream>(g.stops);
 
@@ -322,8 +330,18 @@ void scheduler::after_decode(job & j, event_batch & out) {
         j.decoding = true;
         j.t_prefill_end = now_ms();
     }
-    llama_token token = common_sampler_sample(j.sampler.get(), ctx.get(), j.batch_output);
-    common_sampler_accept(j.sampler.get(), token, true);
+    llama_token token;
+    if (j.greedy) {
+        // common_sampler would copy and sort every logit for the same answer: 4.5% of 8-sequence throughput.
+        const float * logits = llama_get_logits_ith(ctx.get(), j.batch_output);
+        if (logits == nullptr) {
+            throw native_error(code::SAMPLING_ERROR, "no logits for batch index " + std::to_string(j.batch_output));
+        }
+        token = argmax_token(logits, llama_vocab_n_tokens(vocab));
+    } else {
+        token = common_sampler_sample(j.sampler.get(), ctx.get(), j.batch_output);
+        common_sampler_accept(j.sampler.get(), token, true);
+    }
     if (!j.gen.ignore_eog && llama_vocab_is_eog(vocab, token)) {
         finish(j, "eog", out);
         return;

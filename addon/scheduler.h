@@ -7,6 +7,7 @@
 #include "llama-cpp.h"
 #include "model.h"
 #include "sampler.h"
+#include "thread-pools.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -99,6 +100,7 @@ private:
     static bool abort_callback(void * data);
 
     std::shared_ptr<model_state> model;
+    std::unique_ptr<thread_pools> pools;   // declared before ctx: freed after it
     llama_context_ptr ctx;
     emit_fn emit;
     const llama_vocab * vocab;

@@ -25,6 +25,25 @@ describe("generate", () => {
       assert.strictEqual(first.text, fresh.text)
     }))
 
+  it.effect("plain greedy (an argmax of the logits) picks the tokens common_sampler's greedy chain picks", () =>
+    Effect.gen(function*() {
+      // A zero logit bias changes no logit but sends the job through common_sampler's full chain.
+      const throughChain = { temperature: 0, logitBias: [{ token: 0, bias: 0 }] }
+      for (const name of ["tiny-qwen2", "tiny-llama"] as const) {
+        const model = yield* Effect.flatMap(modelFile(name), (path) => loadModel(path))
+        const ctx = yield* openContext(model, { contextSize: 2048, sequences: 3 })
+        const prompts = ["The quick brown fox", "def main():", "Once upon a time, in a land"]
+        const run = (sampling: SamplingOptions) =>
+          Effect.all(prompts.map((text, i) => generate(ctx, { sequence: i, text, maxTokens: 48, sampling })), { concurrency: "unbounded" })
+        const argmax = yield* run(greedy)
+        const chain = yield* run(throughChain)
+        for (const [i, out] of argmax.entries()) {
+          assert.strictEqual(out.tokens.length, 48)
+          assert.deepStrictEqual(out.tokens, chain[i]!.tokens, `${name}, prompt ${i}`)
+        }
+      }
+    }))
+
   it.effect("with a fixed seed, sampling is deterministic", () =>
     Effect.gen(function*() {
       const model = yield* tinyModel
