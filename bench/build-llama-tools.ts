@@ -1,7 +1,7 @@
 /**
  * Builds llama.cpp's own benchmark tools (llama-bench, llama-batched-bench) from vendor/llama.cpp into
  * bench/.build, with the flags the addon is built with (CMakeLists.txt at the root): Release, GGML_NATIVE ON,
- * static libraries, PIC, CPU only. Only those two targets are built; ccache is used when present.
+ * static libraries, PIC, CPU only, no OpenMP (ggml's own thread pool). Only those two targets are built; ccache is used when present.
  * Incremental: a second run reconfigures only when the options changed and recompiles only what changed.
  *
  * Usage: node bench/build-llama-tools.ts
@@ -32,7 +32,7 @@ const cmakeOptions = (): Array<string> => {
   const off = [
     "LLAMA_BUILD_TESTS", "LLAMA_BUILD_EXAMPLES", "LLAMA_BUILD_SERVER", "LLAMA_BUILD_APP", "LLAMA_BUILD_UI",
     "LLAMA_OPENSSL", "LLAMA_SUBPROCESS", "LLAMA_ALL_WARNINGS", "GGML_BUILD_TESTS", "GGML_BUILD_EXAMPLES",
-    "BUILD_SHARED_LIBS", "GGML_METAL", "GGML_CUDA", "GGML_VULKAN"
+    "BUILD_SHARED_LIBS", "GGML_METAL", "GGML_CUDA", "GGML_VULKAN", "GGML_OPENMP"
   ]
   const options = [
     "-DCMAKE_BUILD_TYPE=Release",

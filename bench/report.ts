@@ -84,6 +84,8 @@ export const bestRatio = (row: Row, subject: string, base: string): number | und
 
 interface Target {
   readonly row: string
+  /** Default: effect-llama (the raw native path). */
+  readonly contender?: string
   readonly base: string
   readonly atLeast: number
   readonly text: string
@@ -96,7 +98,8 @@ export const targets = (s: Settings): Array<Target> => {
     { row: "tg", base: NODE_LLAMA_CPP, atLeast: 1.0, text: "generation tokens/s >= node-llama-cpp" },
     { row: "pp", base: LLAMA_CPP, atLeast: 0.98, text: "prompt processing tokens/s >= 0.98x llama-bench" },
     { row: `parallel-${npl}-tg`, base: LLAMA_CPP, atLeast: 0.95, text: `${npl}-sequence aggregate generation (S_TG) >= 0.95x llama-batched-bench` },
-    { row: `parallel-${npl}-all`, base: LLAMA_CPP, atLeast: 0.95, text: `${npl}-sequence aggregate prompt + generation (S) >= 0.95x llama-batched-bench` }
+    { row: `parallel-${npl}-all`, base: LLAMA_CPP, atLeast: 0.95, text: `${npl}-sequence aggregate prompt + generation (S) >= 0.95x llama-batched-bench` },
+    { row: "tg", contender: EFFECT_STREAM_TEXT, base: EFFECT_LLAMA, atLeast: 0.98, text: "LanguageModel.streamText generation within 2% of the raw native path" }
   ]
 }
 
@@ -133,8 +136,9 @@ export const markdown = (r: Results): string => {
   lines.push("")
   for (const t of targets(s)) {
     const row = r.rows.find((x) => x.id === t.row)
-    const ratio = row === undefined ? undefined : rowRatio(row, EFFECT_LLAMA, t.base)
-    const best = row === undefined ? undefined : bestRatio(row, EFFECT_LLAMA, t.base)
+    const contender = t.contender ?? EFFECT_LLAMA
+    const ratio = row === undefined ? undefined : rowRatio(row, contender, t.base)
+    const best = row === undefined ? undefined : bestRatio(row, contender, t.base)
     const verdict = ratio === undefined ? "not measured" : ratio.median >= t.atLeast ? "met" : "NOT met"
     const text = ratio === undefined ? "–" : `${ratio.median.toFixed(3)}× (best/best ${best?.toFixed(3) ?? "–"}×)`
     lines.push(`- ${t.text}: ${text} — ${verdict}`)

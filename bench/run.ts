@@ -2,7 +2,7 @@
  * `npm run bench`: builds llama-bench and llama-batched-bench (bench/.build), installs the bench dependencies
  * when missing (bench/node_modules: node-llama-cpp and its prebuilt binaries), generates the bench-0.5b model
  * once, then runs every case on three contenders -- llama.cpp's tools, node-llama-cpp, effect-llama (raw native
- * API) -- and a fourth, effect-llama through LanguageModel.streamText, once src/ai exists.
+ * API) -- and a fourth, effect-llama through LanguageModel.streamText (the Effect layer's overhead).
  *
  * Method: in each case, round after round, every contender runs once in turn (A B C A B C ...); the first
  * `warmup` rounds are not counted. The node contenders each live in a child process of their own, started for
@@ -34,7 +34,6 @@ import {
 } from "./report.ts"
 import { waitForQuiet } from "./quiet.ts"
 import { fallbackThreads, parseSettings, type Settings } from "./settings.ts"
-import { streamTextAvailable, streamTextFilledIn, streamTextSource } from "./worker-effect-stream-text.ts"
 import { type FromWorker, type Measurement, randomTokens, type Request, shortTexts } from "./workloads.ts"
 
 const benchDir = dirname(fileURLToPath(import.meta.url))
@@ -159,29 +158,19 @@ console.log(`bench: cases ${settings.cases.join(", ")}; ${settings.runs} counted
 const notes: Array<string> = []
 const contenders: Record<string, Readonly<Record<string, unknown>>> = {
   [LLAMA_CPP]: {
-    tools: "llama-bench and llama-batched-bench from vendor/llama.cpp (bench/.build: Release, GGML_NATIVE, static)",
+    tools: "llama-bench and llama-batched-bench from vendor/llama.cpp (bench/.build: Release, GGML_NATIVE, static, no OpenMP)",
     "llama-bench": llamaBenchArgs(settings, settings.promptTokens, settings.genTokens).join(" ").replace(modelPath, "MODEL"),
     "llama-batched-bench": batchedBenchArgs(settings, settings.parallelPrompt, settings.parallelGen, settings.parallelSequences)
       .join(" ").replace(modelPath, "MODEL")
   }
 }
 // The node contenders run in worker processes started afresh for each group of cases, so that a process holds
-// only the contexts its group uses: in an OpenMP build (the addon's), each context that has computed keeps a team
-// of threads, and once a process has more OpenMP threads than CPUs, libgomp stops spinning at barriers and every
-// ggml barrier sleeps (see BENCHMARKS.md). The opt-in case tg2ctx measures that on purpose.
+// only the contexts its group uses; the opt-in case tg2ctx measures a second, idle context on purpose.
 type WorkerMode = "serve" | "serve-extra-context"
-const streamTextOn = streamTextAvailable() && streamTextFilledIn
-if (!streamTextOn) {
-  const why = streamTextAvailable() ? "the slot bench/worker-effect-stream-text.ts is not filled in yet"
-    : `${streamTextSource.replace(root + "/", "")} does not exist yet (slot: bench/worker-effect-stream-text.ts)`
-  const note = `${EFFECT_STREAM_TEXT} skipped: ${why}`
-  notes.push(note)
-  console.log(`bench: ${note}`)
-}
 const workerFiles: Array<readonly [string, string]> = [
   [NODE_LLAMA_CPP, "worker-node-llama-cpp.ts"],
   [EFFECT_LLAMA, "worker-effect-llama.ts"],
-  ...(streamTextOn ? [[EFFECT_STREAM_TEXT, "worker-effect-stream-text.ts"] as const] : [])
+  [EFFECT_STREAM_TEXT, "worker-effect-stream-text.ts"]
 ]
 const failedToStart = new Set<string>()
 let workers: Array<Worker> = []

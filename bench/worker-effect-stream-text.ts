@@ -1,43 +1,104 @@
 /**
- * ============================================================================================================
- *  SLOT: contender "effect-llama streamText" -- effect-llama through the Effect `LanguageModel.streamText` path.
- *  TO BE FILLED IN once src/ai lands (src/ai/LlamaLanguageModel.ts). Until that file exists, run.ts does not
- *  start this worker and prints a note instead. Once it exists, fill in `createStreamText` below and set
- *  `streamTextFilledIn` to true; until then run.ts prints a note that the slot is empty and goes on.
- * ============================================================================================================
+ * Contender "effect-llama streamText": effect-llama through the Effect `LanguageModel.streamText` path, what an
+ * application written against effect/ai runs. Same context settings as worker-effect-llama.ts (one sequence);
+ * the prompt tokens become the text of one user message, which the model's chat template wraps. Greedy sampling. One ManagedRuntime for the whole worker: no layer is built inside
+ * a timing.
  *
- * What to implement: `createStreamText(settings)` builds the LanguageModel layer over settings.modelPath with
- * the same context options as worker-effect-llama.ts (settings.contextSize, batchSize, ubatchSize, threads for
- * both, flashAttention, 1 sequence), then returns a Contender whose `handle` answers two requests, greedy
- * (temperature 0), end-of-generation ignored, prompts given as raw tokens:
- *   - { kind: "tg", tokens, count }: stream `count` tokens; return { tokensPerSecond: (count - 1) / seconds from
- *     the first text delta to the end of the stream } (like worker-effect-llama.ts).
- *   - { kind: "ttft", tokens }: return { milliseconds: from the streamText call to the first text delta }.
- * Return undefined for every other kind (the orchestrator skips them). A text prompt (LanguageModel takes
- * messages) can be made with the model's detokenize; the chat template then adds a few tokens: fine for tg,
- * state it in `info` for ttft. Keep one ManagedRuntime for the whole worker, so no layer is built inside a timing.
+ * Compared with the raw native path (worker-effect-llama.ts), every token here also goes through the Effect
+ * Stream with its backpressure window and acks, the incremental chat parse (common/chat, as llama-server does
+ * for streaming) and the effect/ai response parts.
  */
-import { existsSync } from "node:fs"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
+import { Effect, Layer, ManagedRuntime, Stream } from "effect"
+import { LanguageModel } from "effect/ai"
+import * as LlamaLanguageModel from "../src/ai/LlamaLanguageModel.ts"
+import { LlamaModel } from "../src/llama/LlamaModel.ts"
+import * as Native from "../src/native/Native.ts"
 import type { Settings } from "./settings.ts"
-import { type Contender, runWorker } from "./worker-harness.ts"
+import { type Contender, now, runWorker } from "./worker-harness.ts"
+import type { Request } from "./workloads.ts"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
-
-/** The file whose existence turns this contender on. */
-export const streamTextSource = join(root, "src", "ai", "LlamaLanguageModel.ts")
-
-export const streamTextAvailable = (): boolean => existsSync(streamTextSource)
-
-/** Set to true once `createStreamText` is filled in. */
-export const streamTextFilledIn = false
-
-const createStreamText = async (_settings: Settings): Promise<Contender> => {
-  // TODO(src/ai): replace this with the LanguageModel.streamText contender described above.
-  throw new Error("bench/worker-effect-stream-text.ts: the streamText contender is not filled in yet")
+interface Run {
+  readonly startAt: number
+  readonly firstDeltaAt: number
+  readonly endAt: number
+  readonly outputTokens: number
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await runWorker(createStreamText)
+const create = async (settings: Settings): Promise<Contender> => {
+  const layer = LlamaLanguageModel.layerModel({
+    path: settings.modelPath,
+    context: {
+      contextSize: settings.contextSize,
+      batchSize: settings.batchSize,
+      ubatchSize: settings.ubatchSize,
+      threads: settings.threads,
+      threadsBatch: settings.threads,
+      flashAttention: settings.flashAttention,
+      sequences: 1
+    },
+    config: { sampling: { temperature: 0 } }
+  }).pipe(Layer.provide(Native.layer))
+  const runtime = ManagedRuntime.make(layer)
+
+  const detokenize = (tokens: ReadonlyArray<number>) =>
+    Effect.gen(function*() {
+      const model = yield* LlamaModel
+      return yield* model.detokenize(Int32Array.from(tokens))
+    })
+  // The tokens the chat template adds around one user message: ttft leaves that many out of its prompt, so the
+  // model evaluates as many tokens as the other contenders do.
+  const templateTokens = await runtime.runPromise(Effect.gen(function*() {
+    const model = yield* LlamaModel
+    const applied = yield* model.applyChat({ messages: JSON.stringify([{ role: "user", content: "" }]) })
+    return (yield* model.tokenize(applied.prompt)).length
+  }))
+
+  // A random-weight model rarely ends its turn within the count; the rate is taken over the tokens it generated.
+  const stream = (tokens: ReadonlyArray<number>, maxTokens: number) =>
+    Effect.gen(function*() {
+      const prompt = yield* detokenize(tokens)
+      const startAt = now()
+      let firstDeltaAt = 0
+      let outputTokens = 0
+      yield* LanguageModel.streamText({ prompt }).pipe(
+        Stream.runForEach((part) =>
+          Effect.sync(() => {
+            if (part.type === "text-delta" && firstDeltaAt === 0) firstDeltaAt = now()
+            if (part.type === "finish") outputTokens = part.usage.outputTokens.total ?? 0
+          })
+        ),
+        LlamaLanguageModel.withConfigOverride({ maxTokens })
+      )
+      return { startAt, firstDeltaAt, endAt: now(), outputTokens } satisfies Run
+    })
+
+  const handle = async (request: Request) => {
+    switch (request.kind) {
+      case "tg": {
+        const run = await runtime.runPromise(stream(request.tokens, request.count))
+        if (run.outputTokens < request.count / 2) {
+          throw new Error(`tg: the model ended its turn after ${run.outputTokens} of ${request.count} tokens`)
+        }
+        return { tokensPerSecond: (run.outputTokens - 1) / ((run.endAt - run.firstDeltaAt) / 1000) }
+      }
+      case "ttft": {
+        const run = await runtime.runPromise(stream(request.tokens.slice(0, request.tokens.length - templateTokens), 1))
+        return { milliseconds: run.firstDeltaAt - run.startAt }
+      }
+      default:
+        return undefined
+    }
+  }
+
+  return {
+    info: {
+      path: "LanguageModel.streamText over LlamaLanguageModel.layerModel (src/ai)",
+      prompt: "the request's tokens, detokenized, as one user message in the model's chat template " +
+        `(which adds ${templateTokens} tokens; ttft leaves as many out of its prompt)`
+    },
+    handle,
+    dispose: () => runtime.dispose()
+  }
 }
+
+await runWorker(create)
