@@ -22,6 +22,8 @@ interface Run {
   readonly firstDeltaAt: number
   readonly endAt: number
   readonly outputTokens: number
+  /** Prompt tokens evaluated, i.e. not taken from the KV cache. */
+  readonly uncachedTokens: number
 }
 
 const create = async (settings: Settings): Promise<Contender> => {
@@ -45,12 +47,18 @@ const create = async (settings: Settings): Promise<Contender> => {
       const model = yield* LlamaModel
       return yield* model.detokenize(Int32Array.from(tokens))
     })
-  // The tokens the chat template adds around one user message: ttft leaves that many out of its prompt, so the
-  // model evaluates as many tokens as the other contenders do.
-  const templateTokens = await runtime.runPromise(Effect.gen(function*() {
+  // The tokens the chat template puts after the user's text. The part before it (Qwen's default system prompt)
+  // is the same in every request, so the KV cache holds it after the warm-up: ttft leaves the suffix's count out
+  // of its prompt, and the model evaluates as many new tokens as the other contenders do (checked below).
+  const suffixTokens = await runtime.runPromise(Effect.gen(function*() {
     const model = yield* LlamaModel
-    const applied = yield* model.applyChat({ messages: JSON.stringify([{ role: "user", content: "" }]) })
-    return (yield* model.tokenize(applied.prompt)).length
+    const render = (content: string) =>
+      Effect.flatMap(model.applyChat({ messages: JSON.stringify([{ role: "user", content }]) }), (a) => model.tokenize(a.prompt))
+    const empty = yield* render("")
+    const marked = yield* render("x")
+    let common = 0
+    while (common < empty.length && empty[common] === marked[common]) common++
+    return empty.length - common
   }))
 
   // A random-weight model rarely ends its turn within the count; the rate is taken over the tokens it generated.
@@ -60,17 +68,24 @@ const create = async (settings: Settings): Promise<Contender> => {
       const startAt = now()
       let firstDeltaAt = 0
       let outputTokens = 0
+      let uncachedTokens = 0
       yield* LanguageModel.streamText({ prompt }).pipe(
         Stream.runForEach((part) =>
           Effect.sync(() => {
             if (part.type === "text-delta" && firstDeltaAt === 0) firstDeltaAt = now()
-            if (part.type === "finish") outputTokens = part.usage.outputTokens.total ?? 0
+            if (part.type === "finish") {
+              outputTokens = part.usage.outputTokens.total ?? 0
+              uncachedTokens = part.usage.inputTokens.uncached ?? 0
+            }
           })
         ),
         LlamaLanguageModel.withConfigOverride({ maxTokens })
       )
-      return { startAt, firstDeltaAt, endAt: now(), outputTokens } satisfies Run
+      return { startAt, firstDeltaAt, endAt: now(), outputTokens, uncachedTokens } satisfies Run
     })
+
+  // Puts the template's fixed prefix into the KV cache, as any earlier chat request would have.
+  await runtime.runPromise(stream([], 1))
 
   const handle = async (request: Request) => {
     switch (request.kind) {
@@ -82,8 +97,13 @@ const create = async (settings: Settings): Promise<Contender> => {
         return { tokensPerSecond: (run.outputTokens - 1) / ((run.endAt - run.firstDeltaAt) / 1000) }
       }
       case "ttft": {
-        const run = await runtime.runPromise(stream(request.tokens.slice(0, request.tokens.length - templateTokens), 1))
-        return { milliseconds: run.firstDeltaAt - run.startAt }
+        const n = request.tokens.length
+        const run = await runtime.runPromise(stream(request.tokens.slice(0, n - suffixTokens), 1))
+        // Detokenized random tokens tokenize back to about as many; far off, the comparison would not hold.
+        if (Math.abs(run.uncachedTokens - n) > n / 16) {
+          throw new Error(`ttft: ${run.uncachedTokens} prompt tokens evaluated instead of about ${n}`)
+        }
+        return { milliseconds: run.firstDeltaAt - run.startAt, promptTokens: run.uncachedTokens }
       }
       default:
         return undefined
@@ -93,8 +113,8 @@ const create = async (settings: Settings): Promise<Contender> => {
   return {
     info: {
       path: "LanguageModel.streamText over LlamaLanguageModel.layerModel (src/ai)",
-      prompt: "the request's tokens, detokenized, as one user message in the model's chat template " +
-        `(which adds ${templateTokens} tokens; ttft leaves as many out of its prompt)`
+      prompt: "the request's tokens, detokenized, as one user message in the model's chat template; ttft leaves " +
+        `out as many tokens as the template adds after the message (${suffixTokens}), and its cached prefix is reused`
     },
     handle,
     dispose: () => runtime.dispose()
