@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Duration, Effect, Layer, Metric, Stream } from "effect"
+import { Array as Arr, Context, Duration, Effect, Layer, Metric, Stream } from "effect"
 import { AiError, LanguageModel, Model, type Response } from "effect/ai"
 import * as LlamaContext from "../llama/LlamaContext.ts"
 import type { LlamaError } from "../llama/LlamaError.ts"
@@ -221,25 +221,33 @@ export const make = Effect.fnUntraced(function*(config: Config = {}): Effect.fn.
       const assembler = new ChatParts(newCallId)
       let text = ""
       const head = Stream.make<Array<Response.StreamPartEncoded>>({ type: "response-metadata", modelId, timestamp: new Date().toISOString() })
+      // One parse per chunk of events: when tokens arrive faster than they are consumed, they are parsed together.
       const body = context.generate(request).pipe(
         Stream.mapError(toAiError("streamText")),
-        Stream.mapEffect((event): Effect.Effect<ReadonlyArray<Response.StreamPartEncoded>, AiError.AiError> => {
-          if (event.type === "token") {
-            if (event.text === "") return Effect.succeed([])
+        Stream.mapArrayEffect((events): Effect.Effect<Arr.NonEmptyReadonlyArray<ReadonlyArray<Response.StreamPartEncoded>>, AiError.AiError> => {
+          const before = text.length
+          let done: Extract<LlamaContext.GenerationEvent, { type: "done" }> | undefined
+          for (const event of events) {
             text += event.text
-            return Effect.map(parse(text, true, applied, "streamText"), (parsed) => assembler.update(parsed))
+            if (event.type === "done") done = event
           }
-          text += event.text
+          if (done === undefined) {
+            return text.length === before
+              ? Effect.succeed([[]])
+              : Effect.map(parse(text, true, applied, "streamText"), (parsed) => [assembler.update(parsed)])
+          }
+          const end = done
           return Effect.gen(function*() {
-            const parsed = yield* parseFinal(text, event.reason, applied, "streamText")
-            yield* record(options, event)
-            return [
+            const parsed = yield* parseFinal(text, end.reason, applied, "streamText")
+            yield* record(options, end)
+            return [[
               ...assembler.finish(parsed),
-              { type: "finish", reason: finishReason(event.reason, parsed.toolCalls.length), usage: usageOf(event) }
-            ]
+              { type: "finish", reason: finishReason(end.reason, parsed.toolCalls.length), usage: usageOf(end) }
+            ]]
           })
         }),
-        Stream.flatMap((parts) => Stream.fromIterable(parts))
+        Stream.filter(Arr.isReadonlyArrayNonEmpty),
+        Stream.flattenArray
       )
       return Stream.concat(head, body)
     }))

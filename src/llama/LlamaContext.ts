@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Deferred, Effect, Exit, Layer, Queue, Scope, Stream } from "effect"
+import { Array as Arr, Context, Deferred, Effect, Exit, Layer, Queue, Scope, Stream } from "effect"
 import { JobRouter } from "../native/JobRouter.ts"
 import { Native } from "../native/Native.ts"
 import type {
@@ -185,75 +185,79 @@ export const make = Effect.fnUntraced(function*(
   const window = options.window ?? 32
 
   const generate = (request: GenerateRequest): Stream.Stream<GenerationEvent, LlamaError> =>
-    Stream.callback<GenerationEvent, LlamaError>(Effect.fnUntraced(function*(queue) {
-      const sampling = yield* Sampling.validate("LlamaContext", "generate")(request.sampling ?? {})
-      const key = promptKey(request.prompt)
-      const sequence = yield* pool.acquire(key)
-      const mailbox = yield* Queue.unbounded<JobEvent>()
-      const ended = yield* Deferred.make<void>()
-      const grammar = request.grammar
-      const job = yield* callSync("generate", () =>
-        context.generate({
-          sequence,
-          ...(typeof request.prompt === "string" ? { text: request.prompt } : { tokens: request.prompt }),
-          ...(request.addSpecial === undefined ? {} : { addSpecial: request.addSpecial }),
-          sampling: grammar === undefined ? sampling : {
-            ...sampling,
-            grammar: grammar.gbnf,
-            grammarType: grammar.type ?? "user",
-            grammarLazy: grammar.lazy ?? false,
-            grammarTriggers: grammar.triggers ?? [],
-            preservedTokens: grammar.preservedTokens ?? [],
-            generationPrompt: grammar.generationPrompt ?? ""
-          },
-          maxTokens: request.maxTokens ?? -1,
-          stop: request.stop ?? [],
-          ignoreEog: request.ignoreEog ?? false,
-          window
+    Stream.suspend(() => {
+      let job = 0
+      const events = Stream.callback<JobEvent, LlamaError>(Effect.fnUntraced(function*(queue) {
+        const sampling = yield* Sampling.validate("LlamaContext", "generate")(request.sampling ?? {})
+        const key = promptKey(request.prompt)
+        const sequence = yield* pool.acquire(key)
+        const ended = yield* Deferred.make<void>()
+        const grammar = request.grammar
+        job = yield* callSync("generate", () =>
+          context.generate({
+            sequence,
+            ...(typeof request.prompt === "string" ? { text: request.prompt } : { tokens: request.prompt }),
+            ...(request.addSpecial === undefined ? {} : { addSpecial: request.addSpecial }),
+            sampling: grammar === undefined ? sampling : {
+              ...sampling,
+              grammar: grammar.gbnf,
+              grammarType: grammar.type ?? "user",
+              grammarLazy: grammar.lazy ?? false,
+              grammarTriggers: grammar.triggers ?? [],
+              preservedTokens: grammar.preservedTokens ?? [],
+              generationPrompt: grammar.generationPrompt ?? ""
+            },
+            maxTokens: request.maxTokens ?? -1,
+            stop: request.stop ?? [],
+            ignoreEog: request.ignoreEog ?? false,
+            window
+          })
+        )
+        // Events go straight into the stream's queue, which needs no bound of its own: the native job stops
+        // after `window` token events that the consumer has not taken (acked below, as it takes them).
+        let text = ""
+        router.listen(job, (event) => {
+          if (event.type === "token") {
+            text += event.text
+          } else if (event.type === "done") {
+            pool.remember(sequence, event.reason === "abort" ? "" : key + text + event.text)
+          } else if (event.type === "error") {
+            pool.remember(sequence, "")
+          }
+          Queue.offerUnsafe(queue, event)
+          if (event.type === "done" || event.type === "error") {
+            Queue.endUnsafe(queue)
+            Deferred.doneUnsafe(ended, Exit.void)
+          }
         })
-      )
-      router.listen(job, (event) => {
-        Queue.offerUnsafe(mailbox, event)
-        if (event.type === "done" || event.type === "error") Deferred.doneUnsafe(ended, Exit.void)
-      })
-      // However the stream ends, the job is stopped and has ended before its sequence goes back to the pool.
-      yield* Effect.addFinalizer(() =>
-        Effect.suspend(() => {
-          context.abort(job)
-          return Deferred.await(ended)
-        })
-      )
-      let text = ""
-      const drain = Effect.gen(function*() {
-        while (true) {
-          const event = yield* Queue.take(mailbox)
-          switch (event.type) {
-            case "token": {
-              text += event.text
-              yield* Queue.offer(queue, { type: "token", token: event.token, text: event.text })
-              context.ack(job, 1) // the consumer's buffer took it: the native job may make one more
-              break
-            }
-            case "done": {
-              pool.remember(sequence, event.reason === "abort" ? "" : key + text + event.text)
-              const { job: _, ...done } = event
-              yield* Queue.offer(queue, done)
-              yield* Queue.end(queue)
-              return
-            }
-            case "error": {
-              pool.remember(sequence, "")
-              const exit = yield* Effect.exit(fromNative("LlamaContext", "generate")(nativeError(event)))
-              if (Exit.isFailure(exit)) yield* Queue.failCause(queue, exit.cause)
-              return
-            }
-            case "embeddings":
-              break
+        // However the stream ends, the job is stopped and has ended before its sequence goes back to the pool.
+        yield* Effect.addFinalizer(() =>
+          Effect.suspend(() => {
+            context.abort(job)
+            return Deferred.await(ended)
+          })
+        )
+      }), { bufferSize: Number.POSITIVE_INFINITY })
+      return Stream.mapArrayEffect(events, (chunk) => {
+        let tokens = 0
+        const out: Array<GenerationEvent> = []
+        for (const event of chunk) {
+          if (event.type === "token") {
+            tokens++
+            out.push({ type: "token", token: event.token, text: event.text })
+          } else if (event.type === "done") {
+            const { job: _, ...done } = event
+            out.push(done)
+          } else if (event.type === "error") {
+            return fromNative("LlamaContext", "generate")(nativeError(event))
           }
         }
+        if (tokens > 0) context.ack(job, tokens) // the consumer took them: the native job may make as many more
+        return Arr.isArrayNonEmpty(out)
+          ? Effect.succeed(out)
+          : Effect.die(new Error("LlamaContext.generate: a chunk of events without a token or an end"))
       })
-      yield* Effect.forkScoped(drain)
-    }), { bufferSize: 16 })
+    })
 
   const generateText = (request: GenerateRequest): Effect.Effect<Generation, LlamaError> =>
     Stream.runFold(

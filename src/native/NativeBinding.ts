@@ -291,7 +291,12 @@ export interface ContextOptions {
   readonly ubatchSize?: number
   /** Parallel sequences (slots); each gets contextSize / sequences unless kvUnified. */
   readonly sequences?: number
+  /**
+   * Compute threads for generation, in a thread pool of this context's own (default: the physical cores). An idle
+   * context's threads sleep; two contexts busy at once each use their full count, so split the cores between them.
+   */
   readonly threads?: number
+  /** Compute threads for prompt batches. Default: `threads`. */
   readonly threadsBatch?: number
   readonly flashAttention?: "auto" | "on" | "off"
   readonly embeddings?: boolean

@@ -10,7 +10,7 @@ const tinyQwen = await ensureModel("tiny-qwen2")
 
 const Llama = LlamaContext.layer({ contextSize: 4096, sequences: 4 }).pipe(
   Layer.provideMerge(LlamaModel.layer({ path: tinyQwen })),
-  Layer.provide(Native.layer)
+  Layer.provideMerge(Native.layer)
 )
 
 const greedy = { temperature: 0 } as const
@@ -44,6 +44,22 @@ layer(Llama, { excludeTestServices: true })("LlamaContext", (it) => {
       const tokens = slow.flatMap((e) => (e.type === "token" ? [e.token] : []))
       assert.deepStrictEqual(tokens, fast.tokens)
     }))
+
+  it.effect("while the consumer waits, the native job stops after `window` tokens it has not taken", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const ctx = yield* LlamaContext.make({ contextSize: 1024, window: 4 })
+      // The tiny model makes 40 tokens in a few ms; a consumer that sleeps after each chunk it takes finds at most
+      // `window` tokens waiting each time.
+      const chunks = yield* ctx.generate({ prompt: "Count", maxTokens: 40, ignoreEog: true, sampling: greedy }).pipe(
+        Stream.chunks,
+        Stream.tap(() => Effect.sleep("50 millis")),
+        Stream.runCollect
+      )
+      const sizes = chunks.map((chunk) => chunk.filter((e) => e.type === "token").length)
+      assert.strictEqual(sizes.reduce((a, b) => a + b, 0), 40)
+      assert.isAtMost(Math.max(...sizes), 4, `chunk sizes ${sizes.join(",")}`)
+      assert.isAbove(chunks.length, 40 / 4 - 1)
+    })))
 
   it.effect("taking the first token interrupts the job; the next call on the context works", () =>
     Effect.gen(function*() {
