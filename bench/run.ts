@@ -165,7 +165,7 @@ const contenders: Record<string, Readonly<Record<string, unknown>>> = {
   }
 }
 // The node contenders run in worker processes started afresh for each group of cases, so that a process holds
-// only the contexts its group uses; the opt-in case tg2ctx measures a second, idle context on purpose.
+// only the contexts its group uses; the case tg2ctx measures a second, idle context on purpose.
 type WorkerMode = "serve" | "serve-extra-context"
 const workerFiles: Array<readonly [string, string]> = [
   [NODE_LLAMA_CPP, "worker-node-llama-cpp.ts"],
@@ -369,8 +369,8 @@ if (wantPp || wantTg) {
 }
 
 if (s.cases.includes("tg2ctx")) {
-  notes.push("tg2ctx: the worker first generates a few tokens on a second context, which it keeps; " +
-    "for effect-llama's OpenMP build that leaves 4 OpenMP threads on 2 CPUs (see BENCHMARKS.md).")
+  notes.push("tg2ctx: the worker first generates a few tokens on a second context, which it keeps idle; " +
+    "it should cost nothing (each effect-llama context has its own ggml thread pool, asleep while idle; see BENCHMARKS.md).")
   await withWorkers("serve-extra-context", () => rounds("tg2ctx", [NODE_LLAMA_CPP, EFFECT_LLAMA], async (contender, round) => {
     const tokens = randomTokens(seed(7, round), 1)
     const { value: m, cpuMs } = await onWorker(contender, (w) => w.request({ kind: "tg", tokens, count: s.genTokens }))

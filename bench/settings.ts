@@ -8,8 +8,8 @@ export type FlashAttention = "auto" | "on" | "off"
 
 export const caseNames = ["pp", "tg", "tg2ctx", "parallel", "ttft", "embed", "rss"] as const
 export type CaseName = (typeof caseNames)[number]
-/** tg2ctx is opt-in: a diagnostic (see BENCHMARKS.md), not a comparison. */
-export const defaultCases: ReadonlyArray<CaseName> = ["pp", "tg", "parallel", "ttft", "embed", "rss"]
+/** All of them: tg2ctx checks that a second, idle context in the process costs nothing (BENCHMARKS.md, finding 2). */
+export const defaultCases: ReadonlyArray<CaseName> = caseNames
 
 export interface Settings {
   readonly model: string
@@ -54,7 +54,7 @@ const usage = `Usage: npm run bench -- [flags]
   --ttft N             ttft and rss cases: prompt tokens (default 128)
   --embed N            embed case: texts per request (default 64)
   --runs N             counted runs (default 5)          --warmup N   uncounted runs first (default 1)
-  --cases a,b          some of ${caseNames.join(",")} (default: all but tg2ctx)
+  --cases a,b          some of ${caseNames.join(",")} (default: all)
   --quiet-wait S       before each turn, wait up to S seconds for other processes to leave the CPUs idle
                        (default 30; 0: do not wait)
   --quick              tiny sizes, 1 run, no warm-up: checks that everything works, measures nothing
@@ -126,3 +126,13 @@ export const parseSettings = (
 }
 
 export const fallbackThreads = (): number => availableParallelism()
+
+/** The context options both effect-llama contenders use (the same settings as the other contenders). */
+export const effectLlamaContextOptions = (s: Settings) => ({
+  contextSize: s.contextSize,
+  batchSize: s.batchSize,
+  ubatchSize: s.ubatchSize,
+  threads: s.threads,
+  threadsBatch: s.threads,
+  flashAttention: s.flashAttention
+})

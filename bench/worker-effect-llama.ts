@@ -8,7 +8,7 @@ import { createRequire } from "node:module"
 import { JobRouter } from "../src/native/JobRouter.ts"
 import { candidatePaths } from "../src/native/Native.ts"
 import type { JobEvent, NativeBinding, NativeContext } from "../src/native/NativeBinding.ts"
-import type { Settings } from "./settings.ts"
+import { effectLlamaContextOptions, type Settings } from "./settings.ts"
 import { type Contender, now, runWorker, type WorkerOptions } from "./worker-harness.ts"
 import type { Request } from "./workloads.ts"
 
@@ -37,15 +37,7 @@ const create = async (settings: Settings, options: WorkerOptions): Promise<Conte
   await model.load()
 
   const open = async (options: { sequences: number; embeddings?: boolean }): Promise<Handle> => {
-    const context = new binding.Context(model, {
-      contextSize: settings.contextSize,
-      batchSize: settings.batchSize,
-      ubatchSize: settings.ubatchSize,
-      threads: settings.threads,
-      threadsBatch: settings.threads,
-      flashAttention: settings.flashAttention,
-      ...options
-    })
+    const context = new binding.Context(model, { ...effectLlamaContextOptions(settings), ...options })
     const router = new JobRouter()
     await context.init(router.dispatch)
     return { context, router }

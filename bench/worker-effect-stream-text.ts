@@ -13,9 +13,9 @@ import { LanguageModel } from "effect/ai"
 import * as LlamaLanguageModel from "../src/ai/LlamaLanguageModel.ts"
 import { LlamaModel } from "../src/llama/LlamaModel.ts"
 import * as Native from "../src/native/Native.ts"
-import type { Settings } from "./settings.ts"
+import { effectLlamaContextOptions, type Settings } from "./settings.ts"
 import { type Contender, now, runWorker } from "./worker-harness.ts"
-import type { Request } from "./workloads.ts"
+import { randomTokens, type Request } from "./workloads.ts"
 
 interface Run {
   readonly startAt: number
@@ -29,23 +29,20 @@ interface Run {
 const create = async (settings: Settings): Promise<Contender> => {
   const layer = LlamaLanguageModel.layerModel({
     path: settings.modelPath,
-    context: {
-      contextSize: settings.contextSize,
-      batchSize: settings.batchSize,
-      ubatchSize: settings.ubatchSize,
-      threads: settings.threads,
-      threadsBatch: settings.threads,
-      flashAttention: settings.flashAttention,
-      sequences: 1
-    },
+    context: { ...effectLlamaContextOptions(settings), sequences: 1 },
     config: { sampling: { temperature: 0 } }
   }).pipe(Layer.provide(Native.layer))
   const runtime = ManagedRuntime.make(layer)
 
-  const detokenize = (tokens: ReadonlyArray<number>) =>
+  // The tokens as text. Detokenized random tokens can tokenize back to more tokens than they were (up to a tenth
+  // more here); `tokenCount` drops tokens from the end until the text tokenizes back to at most that many.
+  const asText = (tokens: ReadonlyArray<number>, tokenCount = tokens.length) =>
     Effect.gen(function*() {
       const model = yield* LlamaModel
-      return yield* model.detokenize(Int32Array.from(tokens))
+      for (let k = Math.min(tokens.length, tokenCount); ; k--) {
+        const text = yield* model.detokenize(Int32Array.from(tokens.slice(0, k)))
+        if (k === 0 || (yield* model.tokenize(text, { addSpecial: false })).length <= tokenCount) return text
+      }
     })
   // The tokens the chat template puts after the user's text. The part before it (Qwen's default system prompt)
   // is the same in every request, so the KV cache holds it after the warm-up: ttft leaves the suffix's count out
@@ -62,9 +59,9 @@ const create = async (settings: Settings): Promise<Contender> => {
   }))
 
   // A random-weight model rarely ends its turn within the count; the rate is taken over the tokens it generated.
-  const stream = (tokens: ReadonlyArray<number>, maxTokens: number) =>
+  const stream = (tokens: ReadonlyArray<number>, maxTokens: number, tokenCount = tokens.length) =>
     Effect.gen(function*() {
-      const prompt = yield* detokenize(tokens)
+      const prompt = yield* asText(tokens, tokenCount)
       const startAt = now()
       let firstDeltaAt = 0
       let outputTokens = 0
@@ -85,7 +82,7 @@ const create = async (settings: Settings): Promise<Contender> => {
     })
 
   // Puts the template's fixed prefix into the KV cache, as any earlier chat request would have.
-  await runtime.runPromise(stream([], 1))
+  await runtime.runPromise(stream(randomTokens(0xcafe, 8), 1))
 
   const handle = async (request: Request) => {
     switch (request.kind) {
@@ -98,8 +95,8 @@ const create = async (settings: Settings): Promise<Contender> => {
       }
       case "ttft": {
         const n = request.tokens.length
-        const run = await runtime.runPromise(stream(request.tokens.slice(0, n - suffixTokens), 1))
-        // Detokenized random tokens tokenize back to about as many; far off, the comparison would not hold.
+        const run = await runtime.runPromise(stream(request.tokens, 1, n - suffixTokens))
+        // The text fits n - suffix tokens; it may tokenize to a few fewer, and the template's tokens may merge.
         if (Math.abs(run.uncachedTokens - n) > n / 16) {
           throw new Error(`ttft: ${run.uncachedTokens} prompt tokens evaluated instead of about ${n}`)
         }
