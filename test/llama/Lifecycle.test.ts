@@ -1,4 +1,5 @@
 // Scopes own native memory: closing one frees the model and context. Metrics and logs reach Effect.
+import { readdirSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Logger, Metric, Scope } from "effect"
 import { LanguageModel } from "effect/ai"
@@ -33,6 +34,25 @@ describe("lifecycle", () => {
       const after = rssMb()
       assert.isAbove(loaded - baseline, 30, `loaded ${loaded.toFixed(0)} MB vs baseline ${baseline.toFixed(0)} MB`)
       assert.isBelow(after - baseline, (loaded - baseline) * 0.25, `after ${after.toFixed(0)} MB, baseline ${baseline.toFixed(0)}, loaded ${loaded.toFixed(0)}`)
+    }))
+
+  it.live("each context's compute threads end with it: the process's thread count returns to its baseline", () =>
+    Effect.gen(function*() {
+      // Linux's per-thread entries; CI and the machines this project targets have them.
+      const threadCount = () => readdirSync("/proc/self/task").length
+      const cycle = Effect.scoped(Effect.gen(function*() {
+        // Two contexts with pools of their own, one with a separate pool for prompts. A pool of n threads starts
+        // n - 1 of them: the context's scheduler thread is the pool's first.
+        const a = yield* LlamaContext.make({ contextSize: 512, threads: 2 })
+        const b = yield* LlamaContext.make({ contextSize: 512, threads: 1, threadsBatch: 2 })
+        yield* Effect.all([a, b].map((ctx) => ctx.generateText({ prompt: "Hello", maxTokens: 4, sampling: { temperature: 0 } })))
+        return threadCount()
+      })).pipe(Effect.provide(LlamaModel.layer({ path: tinyQwen })), Effect.provide(Native.layer))
+      yield* cycle // warm-up: libuv's and V8's own threads start on first use
+      const baseline = threadCount()
+      const during = yield* cycle
+      assert.isAtLeast(during - baseline, (1 + 1) + (1 + 0 + 1), `${during} threads with the contexts, ${baseline} before`)
+      assert.strictEqual(threadCount(), baseline)
     }))
 
   it.live("each request updates the token metrics", () =>
