@@ -1,13 +1,13 @@
 // Diagnostic (not part of `npm run bench`): what the addon's per-sequence sampling costs in batched generation.
 // Runs llama-batched-bench's generation loop (npl sequences, one token each per decode) three ways:
-//   decode only (what llama-batched-bench measures), decode + common_sampler_sample per sequence with the
-//   addon's greedy settings (temperature 0, other options default: what addon/scheduler.cpp does), decode +
-//   argmax over the logits per sequence.
+//   decode only (what llama-batched-bench measures), decode + common_sampler_sample per sequence with greedy
+//   settings (temperature 0, other options default: what addon/scheduler.cpp did for every job before its plain
+//   greedy path, and still does for other sampling), decode + argmax over the logits per sequence (that path).
 // Same context as the bench's parallel case: ctx 4096, batch/ubatch 512, 8 sequences, non-unified KV.
 //
 // Build (after `npm run bench` has built bench/.build) and run, from the repository root:
 //   V=vendor/llama.cpp B=bench/.build
-//   g++ -O3 -march=native -std=c++17 -fopenmp bench/sampling-cost.cpp -I$V/include -I$V/common -I$V/ggml/include \
+//   g++ -O3 -march=native -std=c++17 bench/sampling-cost.cpp -I$V/include -I$V/common -I$V/ggml/include \
 //     -o bench/.build/sampling-cost $B/common/libllama-common.a $B/common/libllama-common-base.a $B/src/libllama.a \
 //     $B/ggml/src/libggml.a $B/ggml/src/libggml-cpu.a $B/ggml/src/libggml-base.a -lpthread
 //   bench/.build/sampling-cost .cache/models/bench-0.5b-*.gguf 8 [threads=2] [reps=5]
