@@ -114,6 +114,7 @@ const create = async (settings: Settings, options: WorkerOptions): Promise<Conte
       case "parallel": {
         const h = await handle("parallel", { sequences: maxSequences })
         const n = request.prompts.length
+        if (request.warmup !== undefined) await generate(h, 0, request.warmup, 1)
         // Phase 1: every prompt at once; one token is sampled from each (the scheduler always samples).
         const ppStart = now()
         await Promise.all(request.prompts.map((prompt, seq) => generate(h, seq, prompt, 1)))

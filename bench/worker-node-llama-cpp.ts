@@ -102,6 +102,7 @@ const create = async (settings: Settings, options: WorkerOptions): Promise<Conte
         const ctx = await context("parallel", maxSequences)
         while (parallelSequences.length < maxSequences) parallelSequences.push(ctx.getSequence())
         const sequences = parallelSequences.slice(0, request.prompts.length)
+        if (request.warmup !== undefined) await sequences[0]!.evaluateWithoutGeneratingNewTokens(asTokens(request.warmup))
         await Promise.all(sequences.map((s) => s.clearHistory()))
         const ppStart = now()
         await Promise.all(sequences.map((s, i) => s.evaluateWithoutGeneratingNewTokens(asTokens(request.prompts[i]!))))

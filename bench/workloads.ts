@@ -46,9 +46,11 @@ export type Request =
   /**
    * Like llama-batched-bench: phase 1 evaluates every sequence's prompt at once (S_PP); phase 2 feeds each
    * sequence one more token (`next[i]`) and generates `count` tokens on all sequences at once (S_TG).
+   * `warmup`: tokens to evaluate first, untimed, as llama-batched-bench does before its first test.
    */
   | {
     readonly kind: "parallel"
+    readonly warmup?: ReadonlyArray<number>
     readonly prompts: ReadonlyArray<ReadonlyArray<number>>
     readonly next: ReadonlyArray<number>
     readonly count: number
