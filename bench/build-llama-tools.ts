@@ -1,7 +1,8 @@
 /**
  * Builds llama.cpp's own benchmark tools (llama-bench, llama-batched-bench) from vendor/llama.cpp into
  * bench/.build, with the flags the addon is built with (CMakeLists.txt at the root): Release, GGML_NATIVE ON,
- * static libraries, PIC, CPU only, no OpenMP (ggml's own thread pool). Only those two targets are built; ccache is used when present.
+ * static libraries, PIC, CPU only, no OpenMP (ggml's own thread pool). Only those two targets are built; ccache
+ * is used when present.
  * Incremental: a second run reconfigures only when the options changed and recompiles only what changed.
  *
  * Usage: node bench/build-llama-tools.ts

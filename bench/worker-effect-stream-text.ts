@@ -1,8 +1,8 @@
 /**
  * Contender "effect-llama streamText": effect-llama through the Effect `LanguageModel.streamText` path, what an
  * application written against effect/ai runs. Same context settings as worker-effect-llama.ts (one sequence);
- * the prompt tokens become the text of one user message, which the model's chat template wraps. Greedy sampling. One ManagedRuntime for the whole worker: no layer is built inside
- * a timing.
+ * the prompt tokens become the text of one user message, which the model's chat template wraps. Greedy sampling.
+ * One ManagedRuntime for the whole worker: no layer is built inside a timing.
  *
  * Compared with the raw native path (worker-effect-llama.ts), every token here also goes through the Effect
  * Stream with its backpressure window and acks, the incremental chat parse (common/chat, as llama-server does
@@ -100,7 +100,7 @@ const create = async (settings: Settings): Promise<Contender> => {
         if (Math.abs(run.uncachedTokens - n) > n / 16) {
           throw new Error(`ttft: ${run.uncachedTokens} prompt tokens evaluated instead of about ${n}`)
         }
-        return { milliseconds: run.firstDeltaAt - run.startAt, promptTokens: run.uncachedTokens }
+        return { milliseconds: run.firstDeltaAt - run.startAt }
       }
       default:
         return undefined
