@@ -44,3 +44,5 @@ export * as TodoTools from "./tools/TodoTools.ts"
 export * as ToolRegistry from "./tools/ToolRegistry.ts"
 /** @since 0.1.0 */
 export * as ToolRegistryError from "./tools/ToolRegistryError.ts"
+/** @since 0.2.0 */
+export * as ExecutionProfile from "./resilience/ExecutionProfile.ts"
