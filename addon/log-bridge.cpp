@@ -6,6 +6,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace effect_llama {
 
@@ -26,6 +27,7 @@ std::unique_ptr<js_logger> logger; // guarded by logger_mutex
 std::atomic<int> min_level{GGML_LOG_LEVEL_NONE + 100}; // above every level: nothing is forwarded
 thread_local std::string last_error;
 thread_local int last_level = GGML_LOG_LEVEL_INFO;
+thread_local std::vector<std::string> * capture = nullptr; // set by log_capture while a load runs on this thread
 
 void call_js(Napi::Env env, Napi::Function callback, log_event * raw) {
     std::unique_ptr<log_event> event(raw);
@@ -41,6 +43,9 @@ void on_log(enum ggml_log_level level, const char * text, void *) {
     last_level = effective;
     if (effective == GGML_LOG_LEVEL_ERROR && text != nullptr) {
         last_error = level == GGML_LOG_LEVEL_CONT ? last_error + text : std::string(text);
+    }
+    if (capture != nullptr && text != nullptr) {
+        capture->emplace_back(text);
     }
     if (effective < min_level.load(std::memory_order_relaxed) || text == nullptr) {
         return;
@@ -106,6 +111,14 @@ std::string log_last_error() {
 
 void log_clear_last_error() {
     last_error.clear();
+}
+
+log_capture::log_capture(std::vector<std::string> & sink) : previous(capture) {
+    capture = &sink;
+}
+
+log_capture::~log_capture() {
+    capture = previous;
 }
 
 } // namespace effect_llama

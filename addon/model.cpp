@@ -7,8 +7,12 @@
 #include "type-tags.h"
 
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <regex>
 #include <vector>
 
 namespace effect_llama {
@@ -62,6 +66,19 @@ void check_model_file(const std::string & path) {
     }
 }
 
+// llama.cpp reports where the weights went only in its log: "load_tensors:   CPU_REPACK model buffer size = 1.2 MiB".
+std::vector<model_buffer> parse_model_buffers(const std::vector<std::string> & lines) {
+    static const std::regex line_re(R"((\S+) model buffer size = +([0-9.]+) MiB)");
+    std::vector<model_buffer> buffers;
+    std::smatch m;
+    for (const std::string & line : lines) {
+        if (std::regex_search(line, m, line_re)) {
+            buffers.push_back({m[1].str(), std::round(std::strtod(m[2].str().c_str(), nullptr) * 1024.0 * 1024.0)});
+        }
+    }
+    return buffers;
+}
+
 void load_model(load_baton & baton) {
     check_model_file(baton.path);
     llama_model_params params = llama_model_default_params();
@@ -73,10 +90,16 @@ void load_model(load_baton & baton) {
     }
     params.vocab_only = baton.options.vocab_only;
     params.check_tensors = baton.options.check_tensors;
+    params.use_extra_bufts = baton.options.extra_buffer_types;
     params.progress_callback = on_load_progress;
     params.progress_callback_user_data = &baton;
     log_clear_last_error();
-    llama_model * model = llama_model_load_from_file(baton.path.c_str(), params);
+    std::vector<std::string> log_lines;
+    llama_model * model = nullptr;
+    {
+        log_capture capture(log_lines);
+        model = llama_model_load_from_file(baton.path.c_str(), params);
+    }
     if (model == nullptr) {
         if (baton.abort_flag->load()) {
             throw native_error(code::MODEL_LOAD_ABORTED, "model load aborted: " + baton.path);
@@ -92,6 +115,7 @@ void load_model(load_baton & baton) {
     state->model.reset(model);
     state->options = baton.options;
     state->path = baton.path;
+    state->buffers = parse_model_buffers(log_lines);
     baton.result = std::move(state);
 }
 
@@ -127,6 +151,12 @@ Napi::Value token_or_null(Napi::Env env, llama_token t) {
 
 } // namespace
 
+bool extra_buffer_types_allowed() {
+    const char * value = std::getenv("EFFECT_LLAMA_EXTRA_BUFFER_TYPES");
+    return value == nullptr || (std::strcmp(value, "0") != 0 && std::strcmp(value, "false") != 0 &&
+                                std::strcmp(value, "off") != 0);
+}
+
 void Model::Init(Napi::Env env, Napi::Object exports) {
     Napi::Function ctor = DefineClass(env, "Model", {
         InstanceMethod("load", &Model::Load),
@@ -156,6 +186,7 @@ Model::Model(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Model>(info) {
     options.use_mlock = get_bool(o, "useMlock", false);
     options.vocab_only = get_bool(o, "vocabOnly", false);
     options.check_tensors = get_bool(o, "checkTensors", false);
+    options.extra_buffer_types = get_bool(o, "extraBufferTypes", true) && extra_buffer_types_allowed();
 }
 
 std::shared_ptr<model_state> Model::loaded_state(Napi::Env env, const char * method) const {
@@ -272,6 +303,15 @@ Napi::Value Model::Info(const Napi::CallbackInfo & info) {
         }
     }
     o.Set("devices", devices);
+    o.Set("extraBufferTypes", s->options.extra_buffer_types);
+    Napi::Array buffers = Napi::Array::New(env);
+    for (const model_buffer & b : s->buffers) {
+        Napi::Object entry = Napi::Object::New(env);
+        entry.Set("type", b.type);
+        entry.Set("bytes", b.bytes);
+        buffers.Set(buffers.Length(), entry);
+    }
+    o.Set("buffers", buffers);
 
     Napi::Object metadata = Napi::Object::New(env);
     char key[256];

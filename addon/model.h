@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 struct common_chat_templates;
 
@@ -23,18 +24,30 @@ struct model_options {
     bool use_mlock = false;
     bool vocab_only = false;
     bool check_tensors = false;
+    bool extra_buffer_types = true; // ggml's extra CPU buffer types (AMX, weight repacking); see extra_buffer_types_allowed
+};
+
+// One buffer of model weights, by buffer type ("CPU_Mapped", "CPU_REPACK", "AMX", "CUDA0", ...).
+struct model_buffer {
+    std::string type;
+    double bytes;
 };
 
 struct model_state {
     llama_model_ptr model;
     model_options options;
     std::string path;
+    std::vector<model_buffer> buffers;       // where the weights went, as llama.cpp reported it while loading
     std::mutex chat_mutex;                   // guards the lazily built chat templates
     std::shared_ptr<common_chat_templates> chat_templates;
     std::string chat_template_override;      // the override the templates were built with
 
     const llama_vocab * vocab() const { return llama_model_get_vocab(model.get()); }
 };
+
+// False when EFFECT_LLAMA_EXTRA_BUFFER_TYPES=0: the escape hatch that loads every model without ggml's extra CPU
+// buffer types (no AMX kernels, no weight repacking), with no rebuild. Any thread.
+bool extra_buffer_types_allowed();
 
 class Model : public Napi::ObjectWrap<Model> {
 public:

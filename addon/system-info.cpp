@@ -4,6 +4,7 @@
 #include "common.h"
 #include "ggml-backend.h"
 #include "llama.h"
+#include "model.h"
 
 #include <thread>
 
@@ -70,6 +71,24 @@ Napi::Array devices_info(Napi::Env env) {
     return devices;
 }
 
+// The CPU device's extra buffer types ("AMX", "CPU_REPACK", ...): what use_extra_bufts turns on for a model.
+Napi::Object cpu_backend_info(Napi::Env env, const Napi::Object & cpu_features) {
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Array names = Napi::Array::New(env);
+    ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    if (cpu != nullptr) {
+        auto get_extra = reinterpret_cast<ggml_backend_dev_get_extra_bufts_t>(
+            ggml_backend_reg_get_proc_address(ggml_backend_dev_backend_reg(cpu), "ggml_backend_dev_get_extra_bufts"));
+        for (ggml_backend_buffer_type_t * b = get_extra ? get_extra(cpu) : nullptr; b != nullptr && *b != nullptr; b++) {
+            names.Set(names.Length(), ggml_backend_buft_name(*b));
+        }
+    }
+    o.Set("amx", cpu_features.Has("AMX_INT8"));
+    o.Set("extraBufferTypes", names);
+    o.Set("extraBufferTypesEnabled", extra_buffer_types_allowed());
+    return o;
+}
+
 } // namespace
 
 Napi::Value SystemInfo(const Napi::CallbackInfo & info) {
@@ -81,6 +100,7 @@ Napi::Value SystemInfo(const Napi::CallbackInfo & info) {
     result.Set("backends", backends_info(env, cpu_features));
     result.Set("devices", devices_info(env));
     result.Set("cpuFeatures", cpu_features);
+    result.Set("cpuBackend", cpu_backend_info(env, cpu_features));
     result.Set("defaultThreads", common_cpu_get_num_math());
     result.Set("hardwareThreads", static_cast<double>(std::thread::hardware_concurrency()));
     result.Set("supportsGpuOffload", llama_supports_gpu_offload());

@@ -3,7 +3,7 @@
  * GGUF files generated on demand under `<repo>/.cache/models/`.
  *
  * Usage:
- *   node scripts/models.ts            the test models: tiny-qwen2, tiny-llama, small-llama
+ *   node scripts/models.ts            the test models: tiny-qwen2, tiny-qwen2-q4_0, tiny-llama, small-llama
  *   node scripts/models.ts --all      also bench-0.5b (~530 MB)
  *   node scripts/models.ts NAME...    the named models
  *
@@ -82,6 +82,16 @@ export const catalog = {
     addedTokens: qwen25AddedTokens,
     seed: 3
   },
+  "tiny-qwen2-q4_0": {
+    description: "tiny-qwen2 with q4_0 weights: on x86 the CPU backend repacks them into an extra buffer type",
+    architecture: "qwen2",
+    vocab: "ggml-vocab-qwen2.gguf",
+    shape: "tiny",
+    weightType: "q4_0",
+    templateFile: qwen25Template,
+    addedTokens: qwen25AddedTokens,
+    seed: 1
+  },
   "small-llama": {
     description: "llama, small (29M parameters), q8_0, llama SPM vocabulary: for tests where work must take a while",
     architecture: "llama",
@@ -158,7 +168,7 @@ const main = async (args: ReadonlyArray<string>) => {
     ? Object.keys(catalog)
     : args.length > 0
     ? [...args]
-    : ["tiny-qwen2", "tiny-llama", "small-llama"]
+    : ["tiny-qwen2", "tiny-qwen2-q4_0", "tiny-llama", "small-llama"]
   for (const name of names) {
     const cached = isModelName(name) && existsSync(modelPath(name))
     const started = performance.now()

@@ -19,7 +19,7 @@ import * as Format from "./GgufFormat.ts"
 import type { GgufValue } from "./GgufFormat.ts"
 import * as GgufReader from "./GgufReader.ts"
 import * as GgufWriter from "./GgufWriter.ts"
-import { encodeF16, encodeF32, encodeQ8_0, fillUniform, hash32, seedState } from "./internal/tensorData.ts"
+import { encodeF16, encodeF32, encodeQ4_0, encodeQ8_0, fillUniform, hash32, seedState } from "./internal/tensorData.ts"
 
 /**
  * Bumped whenever the bytes a given set of options produces change, so
@@ -44,7 +44,7 @@ export type Architecture = "qwen2" | "llama"
  * @category models
  * @since 0.1.0
  */
-export type WeightType = "f32" | "f16" | "q8_0"
+export type WeightType = "f32" | "f16" | "q8_0" | "q4_0"
 
 /**
  * Model hyper-parameters.
@@ -173,8 +173,20 @@ export interface ModelPlan {
   readonly tensors: ReadonlyArray<GgufWriter.TensorInput>
 }
 
-const FILE_TYPE: Record<WeightType, number> = { f32: 0, f16: 1, q8_0: 7 }
-const GGML_TYPE: Record<WeightType, number> = { f32: Format.GgmlType.F32, f16: Format.GgmlType.F16, q8_0: Format.GgmlType.Q8_0 }
+const FILE_TYPE: Record<WeightType, number> = { f32: 0, f16: 1, q8_0: 7, q4_0: 2 }
+const GGML_TYPE: Record<WeightType, number> = {
+  f32: Format.GgmlType.F32,
+  f16: Format.GgmlType.F16,
+  q8_0: Format.GgmlType.Q8_0,
+  q4_0: Format.GgmlType.Q4_0
+}
+const ENCODE: Record<WeightType, (values: Float32Array) => Uint8Array> = {
+  f32: encodeF32,
+  f16: encodeF16,
+  q8_0: encodeQ8_0,
+  q4_0: encodeQ4_0
+}
+const quantized = (type: WeightType): boolean => type === "q8_0" || type === "q4_0"
 // Uniform on [-a, a] has standard deviation a / sqrt(3): this gives about 0.02.
 const HALF_WIDTH = 0.02 * Math.sqrt(3)
 const CHUNK_ELEMENTS = 1 << 20
@@ -185,7 +197,7 @@ type Fill = "random" | "ones"
 const tensorStream = (seed: number, name: string, count: number, type: WeightType, fill: Fill): Stream.Stream<Uint8Array> =>
   Stream.suspend(() => {
     const state = seedState(hash32(`${seed}:${name}`))
-    const encode = type === "q8_0" ? encodeQ8_0 : type === "f16" ? encodeF16 : encodeF32
+    const encode = ENCODE[type]
     function* chunks() {
       for (let done = 0; done < count; done += CHUNK_ELEMENTS) {
         const values = new Float32Array(Math.min(CHUNK_ELEMENTS, count - done))
@@ -204,7 +216,7 @@ const invalid = (path: string, message: string) => new GgufError({ path, reason:
  *
  * **Details** Reads the vocabulary file, copies every `tokenizer.*` key in
  * file order, then applies `chatTemplate`. Fails with `InvalidInput` when the
- * shape does not divide (heads, KV heads) or a q8_0 row length is not a
+ * shape does not divide (heads, KV heads) or a quantized (q8_0, q4_0) row length is not a
  * multiple of 32, and with `MissingKey` when the vocabulary has no token list.
  *
  * @category constructors
@@ -225,8 +237,8 @@ export const plan = (options: Options): Effect.Effect<ModelPlan, GgufError> =>
     if (nEmbd % headCount !== 0 || headCount % headCountKv !== 0) {
       return yield* invalid(options.vocab, `embedding ${nEmbd}, heads ${headCount} and KV heads ${headCountKv} do not divide evenly`)
     }
-    if (weightType === "q8_0" && (nEmbd % 32 !== 0 || nFf % 32 !== 0)) {
-      return yield* invalid(options.vocab, `q8_0 needs embedding (${nEmbd}) and FFN (${nFf}) lengths that are multiples of 32`)
+    if (quantized(weightType) && (nEmbd % 32 !== 0 || nFf % 32 !== 0)) {
+      return yield* invalid(options.vocab, `${weightType} needs embedding (${nEmbd}) and FFN (${nFf}) lengths that are multiples of 32`)
     }
 
     const vocab = yield* GgufReader.read(options.vocab)
@@ -243,7 +255,7 @@ export const plan = (options: Options): Effect.Effect<ModelPlan, GgufError> =>
       ["general.architecture", Format.string(arch)],
       ["general.name", Format.string(options.name ?? `random-${arch}`)],
       ["general.file_type", Format.uint32(FILE_TYPE[weightType])],
-      ...(weightType === "q8_0" ? [["general.quantization_version", Format.uint32(2)] as const] : []),
+      ...(quantized(weightType) ? [["general.quantization_version", Format.uint32(2)] as const] : []),
       ["general.alignment", Format.uint32(Format.DEFAULT_ALIGNMENT)],
       [`${arch}.context_length`, Format.uint32(shape.contextLength)],
       [`${arch}.embedding_length`, Format.uint32(nEmbd)],

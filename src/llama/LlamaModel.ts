@@ -78,6 +78,12 @@ export interface Options {
   readonly vocabOnly?: boolean
   /** Validate tensor data while loading (slower). */
   readonly checkTensors?: boolean
+  /**
+   * Let the CPU backend move weights into its extra buffer types (AMX tiles, repacked blocks); default true.
+   * `false`, or `EFFECT_LLAMA_EXTRA_BUFFER_TYPES=0` in the environment for every model, loads plain CPU buffers: the
+   * escape hatch should those kernels misbehave on a CPU. `info.buffers` shows where the weights went.
+   */
+  readonly extraBufferTypes?: boolean
   /** Called with load progress in [0, 1]. */
   readonly onProgress?: (progress: number) => void
 }
@@ -101,7 +107,8 @@ const load = (native: Native["Service"], options: Options): Effect.Effect<Native
         ...(options.useMmap === undefined ? {} : { useMmap: options.useMmap }),
         ...(options.useMlock === undefined ? {} : { useMlock: options.useMlock }),
         ...(options.vocabOnly === undefined ? {} : { vocabOnly: options.vocabOnly }),
-        ...(options.checkTensors === undefined ? {} : { checkTensors: options.checkTensors })
+        ...(options.checkTensors === undefined ? {} : { checkTensors: options.checkTensors }),
+        ...(options.extraBufferTypes === undefined ? {} : { extraBufferTypes: options.extraBufferTypes })
       })
     ),
     (model) =>

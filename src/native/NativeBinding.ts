@@ -30,6 +30,7 @@ export interface SystemInfo {
   readonly devices: ReadonlyArray<DeviceInfo>
   /** CPU features the CPU backend was compiled with, e.g. `{ AVX2: "1", FMA: "1" }`. */
   readonly cpuFeatures: Readonly<Record<string, string>>
+  readonly cpuBackend: CpuBackendInfo
   /** The thread count llama.cpp's common library picks for math (physical cores, roughly). */
   readonly defaultThreads: number
   readonly hardwareThreads: number
@@ -39,6 +40,24 @@ export interface SystemInfo {
   readonly maxDevices: number
   /** llama.cpp's one-line system summary (`llama_print_system_info`). */
   readonly summary: string
+}
+
+/**
+ * What the CPU backend adds beyond plain kernels.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface CpuBackendInfo {
+  /** ggml's AMX kernels are compiled in (an `-march=native` build on a CPU with AMX-INT8). */
+  readonly amx: boolean
+  /**
+   * The CPU device's extra buffer types, e.g. `["AMX", "CPU_REPACK"]`: weights of the types they support are moved
+   * there at load (AMX tiles, repacked blocks) for faster matrix multiplication.
+   */
+  readonly extraBufferTypes: ReadonlyArray<string>
+  /** False when `EFFECT_LLAMA_EXTRA_BUFFER_TYPES=0` turned them off for every model in the process. */
+  readonly extraBufferTypesEnabled: boolean
 }
 
 /**
@@ -71,6 +90,23 @@ export interface ModelOptions {
   readonly vocabOnly?: boolean
   /** Validate tensor data while loading (slower). */
   readonly checkTensors?: boolean
+  /**
+   * Use the CPU backend's extra buffer types (AMX, weight repacking; see `SystemInfo.cpuBackend`). Default true;
+   * `EFFECT_LLAMA_EXTRA_BUFFER_TYPES=0` forces false for every model.
+   */
+  readonly extraBufferTypes?: boolean
+}
+
+/**
+ * One buffer of model weights.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface ModelBuffer {
+  /** The buffer type: `CPU_Mapped` (the mmapped file), `CPU`, `CPU_REPACK`, `AMX`, `CUDA0`, ... */
+  readonly type: string
+  readonly bytes: number
 }
 
 /**
@@ -111,6 +147,10 @@ export interface ModelInfo {
   readonly chatTemplates: { readonly default?: string; readonly tool_use?: string }
   readonly gpuLayers: number
   readonly devices: ReadonlyArray<string>
+  /** Whether the model was loaded with the CPU backend's extra buffer types. */
+  readonly extraBufferTypes: boolean
+  /** Where the weights went, by buffer type, as llama.cpp reported it while loading. */
+  readonly buffers: ReadonlyArray<ModelBuffer>
   /** GGUF metadata as strings, without the tokenizer arrays and the chat template. */
   readonly metadata: Readonly<Record<string, string>>
 }

@@ -1,7 +1,7 @@
 /**
  * @internal
  * Number crunching for the model generator: a seeded PRNG, f32 -> f16 by hand
- * and q8_0 quantization as ggml's `quantize_row_q8_0_ref` does it.
+ * and q8_0 / q4_0 quantization as ggml's `quantize_row_q8_0_ref` / `quantize_row_q4_0_ref` do it.
  *
  * Everything works on typed arrays in large chunks; buffers are written in
  * little-endian order (GGUF's), assuming a little-endian host for Float32Array views.
@@ -124,6 +124,42 @@ export const encodeQ8_0 = (values: Float32Array): Uint8Array => {
       // branch predictor); roundf rounds negative halves away from zero, a rare case.
       const up = ((x + 128.5) | 0) - 128
       qs[p] = up - x === 0.5 && x < 0 ? up - 1 : up
+    }
+  }
+  return out
+}
+
+const QK4_0 = 32
+
+/**
+ * @internal q4_0 blocks: f16 scale d = max / -8 (max: the value of largest magnitude), then 32 4-bit values
+ * min(15, trunc(x / d + 8.5)), the first 16 in the low nibbles. `values.length % 32 === 0`.
+ */
+export const encodeQ4_0 = (values: Float32Array): Uint8Array => {
+  const blocks = values.length / QK4_0
+  const out = new Uint8Array(blocks * 18)
+  for (let b = 0; b < blocks; b++) {
+    const base = b * QK4_0
+    let amax = 0
+    let max = 0
+    for (let j = base; j < base + QK4_0; j++) {
+      const v = values[j]!
+      if (Math.abs(v) > amax) {
+        amax = Math.abs(v)
+        max = v
+      }
+    }
+    const d = Math.fround(max / -8)
+    const id = d !== 0 ? Math.fround(1 / d) : 0
+    const o = b * 18
+    const h = f32ToF16(d)
+    out[o] = h & 0xff
+    out[o + 1] = h >>> 8
+    for (let j = 0; j < QK4_0 / 2; j++) {
+      // (int8_t)(x + 8.5f) truncates toward zero; x + 8.5 is never below 0.5 here, so | 0 is the same.
+      const lo = Math.min(15, (Math.fround(Math.fround(values[base + j]! * id) + 8.5) | 0))
+      const hi = Math.min(15, (Math.fround(Math.fround(values[base + j + 16]! * id) + 8.5) | 0))
+      out[o + 2 + j] = lo | (hi << 4)
     }
   }
   return out
