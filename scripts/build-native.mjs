@@ -3,7 +3,8 @@
 // Environment: EFFECT_LLAMA_GPU=cpu|cuda|metal|vulkan (default cpu), EFFECT_LLAMA_PORTABLE=1 (no -march=native),
 // EFFECT_LLAMA_DEBUG=1 (Debug build with type-checked napi casts).
 import { execFileSync } from "node:child_process"
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { createHash } from "node:crypto"
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -14,10 +15,25 @@ if (!["cpu", "cuda", "metal", "vulkan"].includes(gpu)) {
   console.error(`build-native: EFFECT_LLAMA_GPU must be cpu, cuda, metal or vulkan, not "${gpu}"`)
   process.exit(1)
 }
+const portable = process.env.EFFECT_LLAMA_PORTABLE === "1"
+
+// What -march=native means on this machine (the compiler's predefined macros), so a build folder made on another
+// CPU (a copied checkout, a shared cache) is rebuilt from scratch: its objects may use instructions this CPU lacks.
+const nativeCpu = () => {
+  if (portable || process.arch !== "x64") return "portable"
+  try {
+    const macros = execFileSync(process.env.CC ?? "cc", ["-march=native", "-dM", "-E", "-x", "c", "/dev/null"], { encoding: "utf8" })
+    return createHash("sha256").update(macros.split("\n").sort().join("\n")).digest("hex").slice(0, 16)
+  } catch {
+    return "unknown"
+  }
+}
+
 const options = {
   gpu,
-  portable: process.env.EFFECT_LLAMA_PORTABLE === "1",
-  config: process.env.EFFECT_LLAMA_DEBUG === "1" ? "Debug" : "Release"
+  portable,
+  config: process.env.EFFECT_LLAMA_DEBUG === "1" ? "Debug" : "Release",
+  cpu: nativeCpu()
 }
 
 const cmakeJs = join(root, "node_modules", "cmake-js", "bin", "cmake-js")
@@ -33,6 +49,10 @@ const args = [
 const stamp = join(root, "build", "effect-llama-options.json")
 const previous = existsSync(stamp) ? readFileSync(stamp, "utf8") : ""
 const current = JSON.stringify(options)
+if (previous !== "" && JSON.parse(previous).cpu !== options.cpu) {
+  console.log("build-native: build/ was compiled for another CPU; rebuilding from scratch")
+  rmSync(join(root, "build"), { recursive: true, force: true })
+}
 const step = (command) => execFileSync(process.execPath, [cmakeJs, command, ...args], { cwd: root, stdio: "inherit" })
 
 try {

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Context, Effect, Layer, Schema } from "effect"
 import type { NativeBinding } from "./NativeBinding.ts"
+import { cpuMismatch } from "./NativeCpu.ts"
 
 /**
  * The addon could not be loaded: not built, built for another platform, or broken.
@@ -61,6 +62,10 @@ export const loadFrom = (paths: ReadonlyArray<string>): Effect.Effect<NativeBind
       return Effect.fail(
         new NativeLoadError({ message: `the native addon is not built: none of ${paths.join(", ")} exists. ${howToBuild}` })
       )
+    }
+    const mismatch = cpuMismatch(path)
+    if (mismatch !== undefined) {
+      return Effect.fail(new NativeLoadError({ message: `the native addon at ${path} cannot run on this CPU: ${mismatch}` }))
     }
     return Effect.try({
       try: () => createRequire(import.meta.url)(path) as NativeBinding,
