@@ -6,6 +6,8 @@ export default defineConfig({
     // Native tests load models and run decodes on 2 cores: keep files in one worker at a time.
     fileParallelism: false,
     testTimeout: 120_000,
-    hookTimeout: 300_000
+    hookTimeout: 300_000,
+    // DeathReporter names test files whose worker died (a native crash) and counts their tests as failed.
+    reporters: ["default", "./test/support/DeathReporter.ts"]
   }
 })
