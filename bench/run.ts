@@ -55,11 +55,12 @@ class Worker {
   readonly name: string
   readonly file: string
 
-  constructor(name: string, file: string, settings: Settings, mode: string) {
+  constructor(name: string, file: string, settings: Settings, mode: string, env: Readonly<Record<string, string>> = {}) {
     this.name = name
     this.file = file
     this.child = fork(join(benchDir, file), [JSON.stringify(settings), mode], {
       cwd: root,
+      env: { ...process.env, ...env },
       stdio: ["ignore", "inherit", "inherit", "ipc"]
     })
     this.ready = new Promise((resolveReady, reject) => {
@@ -127,11 +128,12 @@ const ensureBenchDependencies = (): void => {
   })
 }
 
-const defaultThreads = (): number => {
+const nativeInfo = () => {
   const path = candidatePaths().find((p) => existsSync(p))
-  if (path === undefined) return fallbackThreads()
-  return (createRequire(import.meta.url)(path) as NativeBinding).systemInfo().defaultThreads
+  return path === undefined ? undefined : (createRequire(import.meta.url)(path) as NativeBinding).systemInfo()
 }
+const defaultThreads = (): number => nativeInfo()?.defaultThreads ?? fallbackThreads()
+const defaultBackend = () => nativeInfo()?.cpuBackend ?? { amx: false, extraBufferTypes: [], extraBufferTypesEnabled: true }
 
 const startedAt = performance.now()
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
@@ -244,6 +246,10 @@ if (s.cases.includes("parallel")) {
 if (s.cases.includes("ttft")) row("ttft", `Time to first token, ${s.ttftPromptTokens}-token prompt (ms ↓)`, false)
 if (s.cases.includes("embed")) row("embed", `Embeddings, ${s.embedTexts} short texts in one request (texts/s ↑)`)
 if (s.cases.includes("rss")) row("rss", `Peak RSS, load + ${s.ttftPromptTokens}-token prompt + 1 token (MiB ↓)`, false)
+if (s.cases.includes("xbt")) {
+  row("xbt-on", `Prompt processing, ${s.promptTokens} tokens, extra buffer types on (tokens/s ↑)`)
+  row("xbt-off", `↳ the same with EFFECT_LLAMA_EXTRA_BUFFER_TYPES=0 (tokens/s ↑)`)
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The cases. Each group runs round after round; in a round every contender takes its turn.
@@ -455,6 +461,37 @@ if (s.cases.includes("rss")) {
     const mib = kb === undefined ? undefined : kb / 1024
     return { text: `${fixed(mib)} MiB`, cpuMs: undefined, commit: (counted) => record("rss", contender, counted, mib) }
   }, false)
+}
+
+if (s.cases.includes("xbt")) {
+  // Two effect-llama workers, one loading the model without the CPU backend's extra buffer types (AMX tiles, repacked
+  // weights): what those kernels are worth on this CPU. Both alternate within each round.
+  const plain = new Worker(`${EFFECT_LLAMA} (no extra buffer types)`, "worker-effect-llama.ts", settings, "serve", {
+    EFFECT_LLAMA_EXTRA_BUFFER_TYPES: "0"
+  })
+  const backend = defaultBackend()
+  notes.push(`xbt: the CPU backend's extra buffer types here: ${backend.extraBufferTypes.join(", ") || "none"}` +
+    ` (AMX kernels ${backend.amx ? "compiled in" : "not compiled in"}); weights of types they do not take stay in plain buffers.`)
+  try {
+    await plain.ready
+    await withWorkers("serve", () => rounds("xbt", [EFFECT_LLAMA], async (_contender, round) => {
+      const tokens = randomTokens(seed(8, round), s.promptTokens)
+      const on = await onWorker(EFFECT_LLAMA, (w) => w.request({ kind: "pp", tokens }))
+      await waitForQuiet(quietThreshold, s.quietWait * 1000)
+      const offBefore = plain.cpuMs
+      const off = await plain.request({ kind: "pp", tokens })
+      return {
+        text: `on ${fixed(on.value?.tokensPerSecond)}, off ${fixed(off?.tokensPerSecond)}`,
+        cpuMs: on.cpuMs + plain.cpuMs - offBefore,
+        commit: (counted) => {
+          record("xbt-on", EFFECT_LLAMA, counted, on.value?.tokensPerSecond)
+          record("xbt-off", EFFECT_LLAMA, counted, off?.tokensPerSecond)
+        }
+      }
+    }))
+  } finally {
+    await plain.close()
+  }
 }
 
 notes.push(`Shared machine: before each turn the bench waited up to ${s.quietWait} s for the CPUs to be at most ` +
