@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { encodeF16, encodeQ8_0, f32ToF16, fillUniform, seedState } from "../../src/gguf/internal/tensorData.ts"
+import { encodeF16, encodeQ4_0, encodeQ8_0, f32ToF16, fillUniform, seedState } from "../../src/gguf/internal/tensorData.ts"
 
 describe("tensorData", () => {
   it.effect("converts f32 to f16 with round-to-nearest-even, subnormals, inf and NaN", () =>
@@ -44,6 +44,22 @@ describe("tensorData", () => {
       assert.strictEqual(q[34 + 2 + 5], -127)
       assert.strictEqual(q[34 + 2 + 6], 0)
       assert.deepStrictEqual([...encodeQ8_0(new Float32Array(32))], new Array(34).fill(0))
+    }))
+
+  it.effect("quantizes q4_0 blocks as ggml does: d = max / -8, q = min(15, trunc(x / d + 8.5)), low nibbles first", () =>
+    Effect.sync(() => {
+      const values = new Float32Array(32)
+      values[0] = -2 // the value of largest magnitude: d = -2 / -8 = 0.25
+      values[1] = 1 // 1 / 0.25 + 8.5 = 12.5 -> 12
+      values[16] = 2 // 8 + 8.5 = 16.5 -> clamped to 15
+      values[17] = -1 // -4 + 8.5 = 4.5 -> 4
+      const out = encodeQ4_0(values)
+      assert.strictEqual(out.length, 18)
+      assert.strictEqual(out[0]! | (out[1]! << 8), f32ToF16(0.25))
+      assert.strictEqual(out[2], 0 | (15 << 4)) // x[0] = -2 -> 0, x[16] = 2 -> 15
+      assert.strictEqual(out[3], 12 | (4 << 4))
+      assert.strictEqual(out[4], 8 | (8 << 4)) // zeros sit at 8
+      assert.deepStrictEqual([...encodeQ4_0(new Float32Array(32))].slice(2), new Array(16).fill(0x88))
     }))
 
   it.effect("draws uniform values with a standard deviation near the requested one", () =>
