@@ -6,6 +6,8 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -54,6 +56,23 @@ inline double get_number(const Napi::Object & o, const char * key, double fallba
     return opt_number(o, key).value_or(fallback);
 }
 
+// A number as a person writes it: -5, not -5.000000; 0.25, not 0.250000.
+inline std::string format_number(double v) {
+    if (std::floor(v) == v && std::fabs(v) < 9.007199254740992e15) {
+        return std::to_string(static_cast<long long>(v));
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.17g", v);
+    std::string shortest(buf);
+    for (int precision = 1; precision <= 17; precision++) {
+        std::snprintf(buf, sizeof(buf), "%.*g", precision, v);
+        if (std::strtod(buf, nullptr) == v) {
+            return buf;
+        }
+    }
+    return shortest;
+}
+
 // An integer in [min, max]; fractions and out-of-range values are rejected, never truncated.
 inline int64_t get_int(const Napi::Object & o, const char * key, int64_t fallback, int64_t min, int64_t max,
                        const char * err_code = code::INVALID_ARGUMENT) {
@@ -64,7 +83,7 @@ inline int64_t get_int(const Napi::Object & o, const char * key, int64_t fallbac
     if (std::floor(*v) != *v || *v < static_cast<double>(min) || *v > static_cast<double>(max)) {
         throw coded_type_error(o.Env(), err_code,
                                std::string(key) + " must be an integer in [" + std::to_string(min) + ", " +
-                                   std::to_string(max) + "], got " + std::to_string(*v));
+                                   std::to_string(max) + "], got " + format_number(*v));
     }
     return static_cast<int64_t>(*v);
 }

@@ -279,6 +279,17 @@ Napi::Value Model::Info(const Napi::CallbackInfo & info) {
     special.Set("addBos", llama_vocab_get_add_bos(v));
     special.Set("addEos", llama_vocab_get_add_eos(v));
     o.Set("specialTokens", special);
+    // Control tokens are what parse_special turns text into; message contents must never become them.
+    Napi::Array control = Napi::Array::New(env);
+    for (llama_token t = 0; t < llama_vocab_n_tokens(v); t++) {
+        if ((llama_vocab_get_attr(v, t) & LLAMA_TOKEN_ATTR_CONTROL) != 0) {
+            const char * text = llama_vocab_get_text(v, t);
+            if (text != nullptr && text[0] != '\0') {
+                control.Set(control.Length(), text);
+            }
+        }
+    }
+    o.Set("controlTokens", control);
 
     Napi::Object templates = Napi::Object::New(env);
     if (const char * t = llama_model_chat_template(m, nullptr)) {

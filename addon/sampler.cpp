@@ -18,8 +18,8 @@ namespace {
 float ranged(Napi::Env env, const Napi::Object & o, const char * key, float fallback, double min, double max) {
     double v = get_number(o, key, fallback);
     if (v < min || v > max) {
-        invalid(env, std::string(key) + " must be in [" + std::to_string(min) + ", " + std::to_string(max) +
-                         "], got " + std::to_string(v));
+        invalid(env, std::string(key) + " must be in [" + format_number(min) + ", " + format_number(max) +
+                         "], got " + format_number(v));
     }
     return static_cast<float>(v);
 }

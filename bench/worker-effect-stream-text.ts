@@ -50,7 +50,7 @@ const create = async (settings: Settings): Promise<Contender> => {
   const suffixTokens = await runtime.runPromise(Effect.gen(function*() {
     const model = yield* LlamaModel
     const render = (content: string) =>
-      Effect.flatMap(model.applyChat({ messages: JSON.stringify([{ role: "user", content }]) }), (a) => model.tokenize(a.prompt))
+      Effect.flatMap(model.applyChat({ messages: JSON.stringify([{ role: "user", content }]) }), (a) => model.tokenize(a.prompt, { parseSpecial: true }))
     const empty = yield* render("")
     const marked = yield* render("x")
     let common = 0

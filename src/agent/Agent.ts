@@ -346,7 +346,11 @@ export const make = <R = never>(options: Options<R> = {}): Effect.Effect<Service
           yield* Ref.set(chat.history, working)
           total = addUsage(total, usage)
           yield* emit({ type: "step-finished", step, finishReason, toolCalls: calls.length, usage })
-          if (calls.length === 0) return yield* emit({ type: "finished", reason: "stop", steps: step, text, usage: total })
+          if (calls.length === 0) {
+            // finishReason is set by the stream callback above, which TypeScript cannot see.
+            const reason = (finishReason as Response.FinishReason) === "length" ? "length" : "stop"
+            return yield* emit({ type: "finished", reason, steps: step, text, usage: total })
+          }
           if (step === maxSteps) {
             return yield* emit({ type: "finished", reason: "max-steps", steps: step, text, usage: total })
           }

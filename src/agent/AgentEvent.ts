@@ -18,13 +18,13 @@ export interface Usage {
 }
 
 /**
- * Why a run ended: the model answered without calling a tool (`stop`), or it was still calling tools after
- * `maxSteps` model calls (`max-steps`).
+ * Why a run ended: the model answered without calling a tool (`stop`), its last answer was cut off at the token
+ * limit (`length`), or it was still calling tools after `maxSteps` model calls (`max-steps`).
  *
  * @category models
  * @since 0.1.0
  */
-export type FinishReason = "stop" | "max-steps"
+export type FinishReason = "stop" | "length" | "max-steps"
 
 /**
  * One event of a run. `step` counts model calls from 1. `tool-result.result` is the encoded (JSON) value the model

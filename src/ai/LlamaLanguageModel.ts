@@ -9,14 +9,14 @@
 import { Array as Arr, Context, Duration, Effect, Layer, Metric, Stream } from "effect"
 import { AiError, LanguageModel, Model, type Response } from "effect/ai"
 import * as LlamaContext from "../llama/LlamaContext.ts"
-import type { LlamaError } from "../llama/LlamaError.ts"
+import { LlamaError } from "../llama/LlamaError.ts"
 import * as LlamaModel from "../llama/LlamaModel.ts"
 import type { Sampling } from "../llama/Sampling.ts"
 import { Native } from "../native/Native.ts"
 import type { AppliedChat, FinishReason } from "../native/NativeBinding.ts"
 import { ChatParts, completeCalls, messageParts } from "./internal/ChatParts.ts"
 import { toAiError } from "./internal/errors.ts"
-import { closedJsonSchema, toMessages, toolChoiceOf, toTools } from "./internal/messages.ts"
+import { prepare } from "./internal/prepare.ts"
 
 // ============================================================================
 // Configuration
@@ -29,9 +29,11 @@ import { closedJsonSchema, toMessages, toolChoiceOf, toTools } from "./internal/
  * @since 0.1.0
  */
 export interface Config {
+  /** Merged field by field over the layer's sampling: an override of `seed` keeps the layer's `temperature`. */
   readonly sampling?: Sampling
-  /** Default: until the model ends its turn or the sequence's share of the context is full. */
+  /** A positive integer. Default: until the model ends its turn or the sequence's share of the context is full. */
   readonly maxTokens?: number
+  /** Stop strings. An override adds its stops to the layer's; it does not remove them. */
   readonly stop?: ReadonlyArray<string>
   /** Let the model call several tools in one turn, where its template supports it. Default true. */
   readonly parallelToolCalls?: boolean
@@ -39,6 +41,29 @@ export interface Config {
   readonly enableThinking?: boolean
   /** A Jinja chat template to use instead of the model's own. */
   readonly templateOverride?: string
+  /**
+   * Let control-token text in message contents and tool results (`<|im_end|>`, `<|im_start|>`) become control
+   * tokens. Default false: contents are tokenized as plain text, so untrusted input cannot end its turn or write
+   * a system turn or a tool call; only the template's own markup yields control tokens.
+   */
+  readonly allowSpecialTokensInContent?: boolean
+}
+
+/**
+ * `override` over `base`: `sampling` merged field by field, `stop` strings added, the other fields replaced.
+ *
+ * @category configuration
+ * @since 0.2.0
+ */
+export const mergeConfig = (base: Config, override: Config): Config => {
+  const merged: Config = { ...base, ...override }
+  const sampling = base.sampling === undefined || override.sampling === undefined
+    ? merged.sampling
+    : { ...base.sampling, ...override.sampling }
+  const stop = base.stop === undefined || override.stop === undefined
+    ? merged.stop
+    : [...new Set([...base.stop, ...override.stop])]
+  return { ...merged, ...(sampling === undefined ? {} : { sampling }), ...(stop === undefined ? {} : { stop }) }
 }
 
 /**
@@ -52,27 +77,43 @@ export const ConfigOverride = Context.Reference<Config>("effect-llama/LlamaLangu
 })
 
 /**
- * Runs `effect` with `overrides` merged over the model's configuration.
+ * Runs an Effect or a Stream (such as `LanguageModel.streamText(...)`) with `overrides` merged over the model's
+ * configuration (see `mergeConfig`); nested overrides merge the same way, the inner one last.
  *
  * @category configuration
  * @since 0.1.0
  */
 export const withConfigOverride: {
-  (overrides: Config): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  <A, E, R>(self: Effect.Effect<A, E, R>, overrides: Config): Effect.Effect<A, E, R>
+  (overrides: Config): <Self extends Overridable>(self: Self) => Self
+  <Self extends Overridable>(self: Self, overrides: Config): Self
 } = ((...args: Array<unknown>) => {
-  if (args.length === 1) {
-    const overrides = args[0] as Config
-    return <A, E, R>(self: Effect.Effect<A, E, R>) => apply(self, overrides)
-  }
-  return apply(args[0] as Effect.Effect<unknown, unknown, unknown>, args[1] as Config)
+  if (args.length === 1) return (self: unknown) => apply(self, args[0] as Config)
+  return apply(args[0], args[1] as Config)
 }) as never
 
-const apply = <A, E, R>(self: Effect.Effect<A, E, R>, overrides: Config): Effect.Effect<A, E, R> =>
-  Effect.gen(function*() {
-    const current = yield* ConfigOverride
-    return yield* Effect.provideService(self, ConfigOverride, { ...current, ...overrides })
-  })
+type Overridable = Effect.Effect<unknown, unknown, unknown> | Stream.Stream<unknown, unknown, unknown>
+
+const apply = (self: unknown, overrides: Config): unknown => {
+  if (Stream.isStream(self)) {
+    return Stream.unwrap(Effect.map(Effect.service(ConfigOverride), (current) =>
+      Stream.provideService(self, ConfigOverride, mergeConfig(current, overrides))))
+  }
+  const effect = self as Effect.Effect<unknown, unknown, unknown>
+  return Effect.flatMap(Effect.service(ConfigOverride), (current) =>
+    Effect.provideService(effect, ConfigOverride, mergeConfig(current, overrides)))
+}
+
+/**
+ * The `LlamaError` behind an `AiError` from this provider (or `LlamaEmbeddingModel`), if there is one. Its reason
+ * tag is also in the AiError reason's `metadata.llamaReason`, for `Effect.catchReason` handlers.
+ *
+ * @category error handling
+ * @since 0.2.0
+ */
+export const llamaErrorOf = (error: AiError.AiError): LlamaError | undefined => {
+  const cause = (error as { readonly cause?: unknown }).cause
+  return cause instanceof LlamaError ? cause : undefined
+}
 
 // ============================================================================
 // Metrics
@@ -128,6 +169,26 @@ const record = (options: LanguageModel.ProviderOptions, done: LlamaContext.Gener
     }
   })
 
+// Structured output cut at the token limit is not valid JSON: say so, rather than let decoding fail obscurely.
+const checkNotTruncated = (
+  options: LanguageModel.ProviderOptions,
+  text: string,
+  done: LlamaContext.Generation["done"],
+  method: string
+): Effect.Effect<void, AiError.AiError> =>
+  options.responseFormat.type !== "json" || done.reason !== "length" ? Effect.void : Effect.fail(AiError.make({
+    module: "LlamaLanguageModel",
+    method,
+    reason: new AiError.StructuredOutputError({
+      description: `the output was cut off at the token limit after ${done.usage.completionTokens} tokens, before ` +
+        "the JSON was complete (finish reason: length); raise maxTokens, or bound the schema's strings and arrays " +
+        "(maxLength, maxItems) so the answer fits",
+      responseText: text,
+      metadata: { finishReason: "length", truncated: true },
+      usage: { promptTokens: done.usage.promptTokens, completionTokens: done.usage.completionTokens }
+    })
+  }))
+
 let callCounter = 0
 const newCallId = () => `call_${Date.now().toString(36)}_${(++callCounter).toString(36)}`
 
@@ -146,54 +207,11 @@ export const make = Effect.fnUntraced(function*(config: Config = {}): Effect.fn.
   const context = yield* LlamaContext.LlamaContext
   const modelId = model.info.name !== "" ? model.info.name : model.info.path
 
-  // Prompt + tools -> template output -> a generation request with the template's grammar and stops.
-  const prepare = (options: LanguageModel.ProviderOptions, method: string) =>
-    Effect.gen(function*() {
-      const settings = { ...config, ...(yield* ConfigOverride) }
-      const messages = yield* toMessages(options.prompt)
-      const tools = typeof options.toolChoice === "object" && "tool" in options.toolChoice
-        ? options.tools.filter((t) => t.name === (options.toolChoice as { tool: string }).tool)
-        : options.tools
-      const choice = tools.length === 0 ? "auto" : toolChoiceOf(options.toolChoice)
-      const offered = choice === "none" ? [] : tools
-      // Structured output: the chat prompt, then a pure JSON grammar for the answer (no prefill of the template's
-      // generation prompt, which some vocabularies cannot tokenize the way the template wrote it).
-      const objectGrammar = options.responseFormat.type === "json"
-        ? yield* model.jsonSchemaToGrammar(closedJsonSchema(options.responseFormat.schema)).pipe(
-          Effect.mapError(toAiError(method))
-        )
-        : undefined
-      const applied: AppliedChat = yield* model.applyChat({
-        messages: JSON.stringify(messages),
-        ...(offered.length === 0 ? {} : { tools: JSON.stringify(toTools(offered)), toolChoice: choice }),
-        // A weak model may never leave the free text common/chat allows before a required call.
-        forceToolCall: offered.length > 0 && choice === "required",
-        parallelToolCalls: settings.parallelToolCalls ?? true,
-        enableThinking: objectGrammar === undefined && (settings.enableThinking ?? true),
-        ...(settings.templateOverride === undefined ? {} : { templateOverride: settings.templateOverride })
-      }).pipe(Effect.mapError(toAiError(method)))
-      const request: LlamaContext.GenerateRequest = {
-        prompt: applied.prompt,
-        ...(settings.sampling === undefined ? {} : { sampling: settings.sampling }),
-        ...(objectGrammar !== undefined ? { grammar: { gbnf: objectGrammar, type: "user" as const } } : applied.grammar === "" ? {} : {
-          grammar: {
-            gbnf: applied.grammar,
-            type: applied.grammarType === "none" ? "user" : applied.grammarType,
-            lazy: applied.grammarLazy,
-            triggers: applied.grammarTriggers,
-            preservedTokens: applied.preservedTokens,
-            generationPrompt: applied.generationPrompt
-          }
-        }),
-        ...(settings.maxTokens === undefined ? {} : { maxTokens: settings.maxTokens }),
-        stop: [...applied.additionalStops, ...(settings.stop ?? [])]
-      }
-      options.span.attribute("llama.chat_format", applied.parser.formatName)
-      return { applied, request }
-    })
+  const settingsNow = Effect.map(Effect.service(ConfigOverride), (override) => mergeConfig(config, override))
+  const onError = (method: string) => toAiError("LlamaLanguageModel", method)
 
   const parse = (text: string, isPartial: boolean, applied: AppliedChat, method: string) =>
-    model.parseChat(text, isPartial, applied.parser).pipe(Effect.mapError(toAiError(method)))
+    model.parseChat(text, isPartial, applied.parser).pipe(Effect.mapError(onError(method)))
 
   // After a cut (token limit, abort) the text is parsed as partial, and a call left unfinished is dropped.
   const parseFinal = (text: string, reason: FinishReason, applied: AppliedChat, method: string) => {
@@ -203,8 +221,9 @@ export const make = Effect.fnUntraced(function*(config: Config = {}): Effect.fn.
 
   const generateText = (options: LanguageModel.ProviderOptions) =>
     Effect.gen(function*() {
-      const { applied, request } = yield* prepare(options, "generateText")
-      const out = yield* context.generateText(request).pipe(Effect.mapError(toAiError("generateText")))
+      const { applied, request } = yield* prepare(model, yield* settingsNow, options, "generateText")
+      const out = yield* context.generateText(request).pipe(Effect.mapError(onError("generateText")))
+      yield* checkNotTruncated(options, out.text, out.done, "generateText")
       const parsed = yield* parseFinal(out.text, out.done.reason, applied, "generateText")
       yield* record(options, out.done)
       const parts: Array<Response.PartEncoded> = [
@@ -217,13 +236,13 @@ export const make = Effect.fnUntraced(function*(config: Config = {}): Effect.fn.
 
   const streamText = (options: LanguageModel.ProviderOptions): Stream.Stream<Response.StreamPartEncoded, AiError.AiError> =>
     Stream.unwrap(Effect.gen(function*() {
-      const { applied, request } = yield* prepare(options, "streamText")
+      const { applied, request } = yield* prepare(model, yield* settingsNow, options, "streamText")
       const assembler = new ChatParts(newCallId)
       let text = ""
       const head = Stream.make<Array<Response.StreamPartEncoded>>({ type: "response-metadata", modelId, timestamp: new Date().toISOString() })
       // One parse per chunk of events: when tokens arrive faster than they are consumed, they are parsed together.
       const body = context.generate(request).pipe(
-        Stream.mapError(toAiError("streamText")),
+        Stream.mapError(onError("streamText")),
         Stream.mapArrayEffect((events): Effect.Effect<Arr.NonEmptyReadonlyArray<ReadonlyArray<Response.StreamPartEncoded>>, AiError.AiError> => {
           const before = text.length
           let done: Extract<LlamaContext.GenerationEvent, { type: "done" }> | undefined
@@ -238,6 +257,7 @@ export const make = Effect.fnUntraced(function*(config: Config = {}): Effect.fn.
           }
           const end = done
           return Effect.gen(function*() {
+            yield* checkNotTruncated(options, text, end, "streamText")
             const parsed = yield* parseFinal(text, end.reason, applied, "streamText")
             yield* record(options, end)
             return [[

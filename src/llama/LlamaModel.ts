@@ -29,10 +29,19 @@ import type { LlamaError } from "./LlamaError.ts"
 export interface Service {
   /** What llama.cpp reports about the model: architecture, sizes, vocabulary, special tokens, templates. */
   readonly info: ModelInfo
+  /**
+   * Text to token ids. Defaults: `addSpecial: true` (BOS/EOS where the model adds them) and `parseSpecial: false`
+   * (control-token text such as `<|im_end|>` stays text; pass true to tokenize template markup). With the
+   * defaults of both, `detokenize(tokenize(text))` gives `text` back.
+   */
   readonly tokenize: (
     text: string,
     options?: { readonly addSpecial?: boolean; readonly parseSpecial?: boolean }
   ) => Effect.Effect<Int32Array, LlamaError>
+  /**
+   * Token ids to text. Defaults: `removeSpecial: true` (drops the BOS/EOS that tokenizing added) and
+   * `unparseSpecial: false` (control tokens render as nothing; pass true to see them).
+   */
   readonly detokenize: (
     tokens: Int32Array | ReadonlyArray<number>,
     options?: { readonly removeSpecial?: boolean; readonly unparseSpecial?: boolean }
@@ -139,9 +148,9 @@ export const make = Effect.fnUntraced(function*(options: Options): Effect.fn.Ret
   )
   return LlamaModel.of({
     info: model.info(),
-    tokenize: (text, o) => call("tokenize", () => model.tokenize(text, o?.addSpecial ?? true, o?.parseSpecial ?? true)),
+    tokenize: (text, o) => call("tokenize", () => model.tokenize(text, o?.addSpecial ?? true, o?.parseSpecial ?? false)),
     detokenize: (tokens, o) =>
-      call("detokenize", () => model.detokenize(tokens, o?.removeSpecial ?? false, o?.unparseSpecial ?? false)),
+      call("detokenize", () => model.detokenize(tokens, o?.removeSpecial ?? true, o?.unparseSpecial ?? false)),
     applyChat: (o) => call("applyChat", () => model.applyChat(o)),
     parseChat: (text, isPartial, parser) => callSync("parseChat", () => model.parseChat(text, isPartial, parser)),
     jsonSchemaToGrammar: (schema) => callSync("jsonSchemaToGrammar", () => native.jsonSchemaToGrammar(JSON.stringify(schema))),

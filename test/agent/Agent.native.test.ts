@@ -59,8 +59,10 @@ layer(Local, { excludeTestServices: true })("Agent on the local model", (it) => 
       }
       const finished = events.at(-1)!
       assert.strictEqual(finished.type, "finished")
-      if (finished.type === "finished") {
-        assert.strictEqual(finished.reason, "stop")
+      const lastStep = events.filter((e) => e.type === "step-finished").at(-1)
+      if (finished.type === "finished" && lastStep?.type === "step-finished") {
+        // The second answer is noise cut at 12 tokens, unless the model ends its turn first.
+        assert.strictEqual(finished.reason, lastStep.finishReason === "length" ? "length" : "stop")
         assert.strictEqual(finished.steps, 2)
         assert.isAbove(finished.usage.outputTokens, 0)
       }

@@ -110,7 +110,7 @@ layer(Llama, { excludeTestServices: true })("LlamaContext", (it) => {
       const turn2 = `${turn1}${first.text}<|im_end|>\n<|im_start|>user\nAnd now?<|im_end|>\n<|im_start|>assistant\n`
       const second = yield* ctx.generateText({ prompt: turn2, maxTokens: 4, sampling: greedy })
       const model = yield* LlamaModel.LlamaModel
-      const turn1Tokens = yield* model.tokenize(turn1)
+      const turn1Tokens = yield* model.tokenize(turn1, { parseSpecial: true })
       // Another sequence would share nothing with this prompt; this one holds turn 1 (the last token may re-merge).
       assert.isAtLeast(second.done.usage.cachedTokens, turn1Tokens.length - 1)
     }))

@@ -1,18 +1,26 @@
 /**
- * LlamaError -> AiError at the effect/ai boundary, by table, keeping `isRetryable` meaningful.
+ * LlamaError -> AiError at the effect/ai boundary, by table, keeping `isRetryable` meaningful and the LlamaError
+ * reachable: its reason tag and message ride in the AiError reason's `metadata` (`llamaReason`, `llamaMessage`),
+ * and the LlamaError itself is the AiError's `cause`.
  *
  * @internal
  */
 import { AiError } from "effect/ai"
 import type { LlamaError, LlamaErrorReason } from "../../llama/LlamaError.ts"
 
-type Make = (message: string) => AiError.AiErrorReason
+type Metadata = { readonly llamaReason: string; readonly llamaMessage: string }
+type Make = (description: string, metadata: Metadata) => AiError.AiErrorReason
 
-const invalidRequest: Make = (description) => new AiError.InvalidRequestError({ description })
-const internal: Make = (description) => new AiError.InternalProviderError({ description })
-const unknown: Make = (description) => new AiError.UnknownError({ description })
+const invalidRequest: Make = (description, metadata) => new AiError.InvalidRequestError({ description, metadata })
+const internal: Make = (description, metadata) => new AiError.InternalProviderError({ description, metadata })
+const unknown: Make = (description, metadata) => new AiError.UnknownError({ description, metadata })
 
-const table: Readonly<Record<LlamaErrorReason["_tag"], Make>> = {
+/**
+ * Which AiError reason each LlamaError reason becomes (docs/errors.md has the same table).
+ *
+ * @internal
+ */
+export const aiReasonByLlamaReason: Readonly<Record<LlamaErrorReason["_tag"], Make>> = {
   ModelNotFound: invalidRequest,
   InvalidModelFile: invalidRequest,
   ModelLoadFailed: internal,
@@ -33,6 +41,18 @@ const table: Readonly<Record<LlamaErrorReason["_tag"], Make>> = {
   InternalError: unknown
 }
 
-/** @internal */
-export const toAiError = (method: string) => (error: LlamaError): AiError.AiError =>
-  AiError.make({ module: "LlamaLanguageModel", method, reason: table[error.reason._tag](error.message) })
+/**
+ * The AiError for a LlamaError raised by `module.method`. Its message names the method once, then the reason.
+ *
+ * @internal
+ */
+export const toAiError = (module: string, method: string) => (error: LlamaError): AiError.AiError => {
+  const { _tag, message } = error.reason
+  const aiError = AiError.make({
+    module,
+    method,
+    reason: aiReasonByLlamaReason[_tag](message, { llamaReason: _tag, llamaMessage: message })
+  })
+  Object.defineProperty(aiError, "cause", { value: error, enumerable: false, configurable: true, writable: true })
+  return aiError
+}

@@ -71,7 +71,36 @@ export const toMessages = (prompt: Prompt.Prompt): Effect.Effect<Array<Json>, Ai
 export const closedJsonSchema = (schema: Schema.Top): Json => {
   const doc = Schema.toJsonSchemaDocument(schema, { onExcessProperty: "error" })
   const defs = Object.keys(doc.definitions).length === 0 ? {} : { $defs: doc.definitions }
-  return { ...(doc.schema as Json), ...defs }
+  return dropOptionalNulls({ ...(doc.schema as Json), ...defs }) as Json
+}
+
+const isNullType = (s: unknown): boolean =>
+  typeof s === "object" && s !== null && (s as Json).type === "null" && Object.keys(s).length === 1
+
+// `Schema.optional(X)` becomes `anyOf [X, null]` for a key that is not required, but the decoder reads an absent
+// key, not null: the model may omit the key, so the grammar leaves the null branch out.
+const withoutNullBranch = (property: unknown): unknown => {
+  if (typeof property !== "object" || property === null || !Array.isArray((property as Json).anyOf)) return property
+  const { anyOf, ...rest } = property as Json & { anyOf: Array<unknown> }
+  const kept = anyOf.filter((branch) => !isNullType(branch))
+  if (kept.length === anyOf.length || kept.length === 0) return property
+  return kept.length === 1 ? { ...(kept[0] as Json), ...rest } : { ...rest, anyOf: kept }
+}
+
+/** @internal Applies `withoutNullBranch` to every optional property, at any depth. */
+export const dropOptionalNulls = (schema: unknown): unknown => {
+  if (Array.isArray(schema)) return schema.map(dropOptionalNulls)
+  if (typeof schema !== "object" || schema === null) return schema
+  const out: Json = {}
+  for (const [key, value] of Object.entries(schema)) out[key] = dropOptionalNulls(value)
+  const properties = out.properties
+  if (typeof properties === "object" && properties !== null && !Array.isArray(properties)) {
+    const required = new Set(Array.isArray(out.required) ? (out.required as Array<string>) : [])
+    out.properties = Object.fromEntries(
+      Object.entries(properties).map(([name, p]) => [name, required.has(name) ? p : withoutNullBranch(p)])
+    )
+  }
+  return out
 }
 
 /** @internal */

@@ -47,5 +47,9 @@ export const fromNative = (module: string, method: string) => (error: NativeErro
   if (reason === undefined) {
     return Effect.die(new Cause.UnknownError(error, `unknown native error code ${error.code}: ${error.message}`))
   }
-  return Effect.fail(new LlamaError.LlamaError({ module, method, reason: reason(error.message) }))
+  return Effect.fail(new LlamaError.LlamaError({ module, method, reason: reason(withoutMethodPrefix(error.message, method)) }))
 }
+
+// The addon names its method ("Model.applyChat: ..."); the LlamaError names it already: say it once.
+const withoutMethodPrefix = (message: string, method: string): string =>
+  message.replace(new RegExp(`^(?:\\w+\\.)?${method.replace(/[^\w]/g, "")}: `), "")
