@@ -86,11 +86,24 @@ Napi::Value event_to_js(Napi::Env env, const job_event & ev) {
             o.Set("type", "embeddings");
             Napi::Array vectors = Napi::Array::New(env, ev.vectors.size());
             for (size_t i = 0; i < ev.vectors.size(); i++) {
+                if (ev.vectors[i].empty()) {
+                    vectors.Set(static_cast<uint32_t>(i), env.Null()); // this text failed: see failures
+                    continue;
+                }
                 Napi::Float32Array v = Napi::Float32Array::New(env, ev.vectors[i].size());
                 std::copy(ev.vectors[i].begin(), ev.vectors[i].end(), v.Data());
                 vectors.Set(static_cast<uint32_t>(i), v);
             }
             o.Set("vectors", vectors);
+            Napi::Array failures = Napi::Array::New(env, ev.failures.size());
+            for (size_t i = 0; i < ev.failures.size(); i++) {
+                Napi::Object f = Napi::Object::New(env);
+                f.Set("index", static_cast<double>(ev.failures[i].index));
+                f.Set("code", ev.failures[i].code);
+                f.Set("message", ev.failures[i].message);
+                failures.Set(static_cast<uint32_t>(i), f);
+            }
+            o.Set("failures", failures);
             break;
         }
     }
@@ -277,7 +290,7 @@ Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
     r.add_special = get_bool(o, "addSpecial", true);
     r.parse_special = get_bool(o, "parseSpecial", true);
     r.sampling = read_sampling(env, o.Get("sampling"), llama_vocab_n_tokens(model->vocab()));
-    r.max_tokens = static_cast<int32_t>(get_int(o, "maxTokens", -1, -1, INT32_MAX));
+    r.max_tokens = static_cast<int32_t>(get_int(o, "maxTokens", -1, 1, INT32_MAX)); // absent: no limit
     r.stops = get_strings(o, "stop");
     r.ignore_eog = get_bool(o, "ignoreEog", false);
     r.window = static_cast<int32_t>(get_int(o, "window", 0, 0, INT32_MAX));
@@ -296,6 +309,7 @@ Napi::Value Context::Embed(const Napi::CallbackInfo & info) {
     r.texts = get_strings(o, "texts");
     r.normalize = get_bool(o, "normalize", true);
     r.add_special = get_bool(o, "addSpecial", true);
+    r.parse_special = get_bool(o, "parseSpecial", false);
     job_started(env);
     return Napi::Number::New(env, s->submit(std::move(r)));
 }

@@ -3,6 +3,7 @@
 #include "scheduler.h"
 
 #include "common.h"
+#include "compute-budget.h"
 #include "errors.h"
 #include "scheduler-job.h"
 
@@ -23,24 +24,29 @@ void scheduler::run_embed(job & j, event_batch & out) {
     const bool rank = llama_pooling_type(ctx.get()) == LLAMA_POOLING_TYPE_RANK;
     const int32_t n_embd = rank ? static_cast<int32_t>(llama_model_n_cls_out(m)) : llama_model_n_embd_out(m);
 
-    std::vector<std::vector<llama_token>> inputs;
-    for (const std::string & text : j.emb.texts) {
-        std::vector<llama_token> tokens = common_tokenize(vocab, text, j.emb.add_special, true);
-        if (tokens.empty()) {
-            throw native_error(code::INVALID_ARGUMENT, "embed: a text produced no tokens");
-        }
-        if (tokens.size() > max_tokens) {
-            throw native_error(code::CONTEXT_OVERFLOW, "embed: a text has " + std::to_string(tokens.size()) +
-                                                           " tokens; the context embeds at most " +
-                                                           std::to_string(max_tokens) + " per text (ubatch size)");
-        }
-        inputs.push_back(std::move(tokens));
-    }
-
-    llama_memory_t mem = llama_get_memory(ctx.get());
     job_event result;
     result.kind = job_event::EMBEDDINGS;
     result.job = j.id;
+    result.vectors.resize(j.emb.texts.size());
+    // A text that cannot be embedded fails alone (its index is reported); the others are embedded.
+    std::vector<std::vector<llama_token>> inputs;
+    std::vector<size_t> index_of; // inputs[k] is text index_of[k]
+    for (size_t t = 0; t < j.emb.texts.size(); t++) {
+        std::vector<llama_token> tokens = common_tokenize(vocab, j.emb.texts[t], j.emb.add_special, j.emb.parse_special);
+        if (tokens.empty()) {
+            result.failures.push_back({t, code::INVALID_ARGUMENT, "text " + std::to_string(t) + " produced no tokens"});
+        } else if (tokens.size() > max_tokens) {
+            result.failures.push_back({t, code::CONTEXT_OVERFLOW,
+                                       "text " + std::to_string(t) + " has " + std::to_string(tokens.size()) +
+                                           " tokens; the context embeds at most " + std::to_string(max_tokens) +
+                                           " per text (ubatch size)"});
+        } else {
+            inputs.push_back(std::move(tokens));
+            index_of.push_back(t);
+        }
+    }
+
+    llama_memory_t mem = llama_get_memory(ctx.get());
     size_t next = 0;
     while (next < inputs.size()) {
         if (j.aborted.load()) {
@@ -58,7 +64,16 @@ void scheduler::run_embed(job & j, event_batch & out) {
             next++;
         }
         llama_memory_clear(mem, true);
-        int32_t ret = encoder_only ? llama_encode(ctx.get(), batch) : llama_decode(ctx.get(), batch);
+        int32_t ret = 2;
+        if (compute_budget::global().contended()) {
+            pools->pause();
+        }
+        {
+            compute_turn turn(compute_budget::global(), threads_for(batch.n_tokens), j.aborted);
+            if (turn.granted()) {
+                ret = encoder_only ? llama_encode(ctx.get(), batch) : llama_decode(ctx.get(), batch);
+            }
+        }
         if (ret == 2) {
             llama_memory_clear(mem, true);
             finish(j, "abort", out);
@@ -75,13 +90,13 @@ void scheduler::run_embed(job & j, event_batch & out) {
                 llama_memory_clear(mem, true);
                 throw native_error(code::INTERNAL, "embed: llama.cpp returned no pooled embedding");
             }
-            std::vector<float> v(static_cast<size_t>(n_embd));
+            std::vector<float> & v = result.vectors[index_of[i]];
+            v.resize(static_cast<size_t>(n_embd));
             if (j.emb.normalize && !rank) {
                 common_embd_normalize(e, v.data(), n_embd, 2);
             } else {
                 std::copy(e, e + n_embd, v.begin());
             }
-            result.vectors.push_back(std::move(v));
         }
     }
     llama_memory_clear(mem, true);

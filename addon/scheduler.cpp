@@ -2,6 +2,7 @@
 
 #include "abort-guard.h"
 #include "common.h"
+#include "compute-budget.h"
 #include "errors.h"
 #include "scheduler-job.h"
 
@@ -71,6 +72,7 @@ bool scheduler::abort(uint32_t job_id) {
     it->second->aborted.store(true);
     abort_pending.store(true);
     wake.notify_one();
+    compute_budget::global().poke(); // a decode waiting for its turn gives it up
     return true;
 }
 
@@ -97,6 +99,7 @@ void scheduler::stop() {
     }
     abort_pending.store(true);
     wake.notify_one();
+    compute_budget::global().poke();
 }
 
 void scheduler::join() {
@@ -279,7 +282,17 @@ bool scheduler::step(event_batch & out) {
         return false;
     }
 
-    int32_t ret = llama_decode(ctx.get(), batch);
+    int32_t ret = 0;
+    if (compute_budget::global().contended()) {
+        pools->pause(); // another context computes: this one's threads sleep instead of polling while it waits
+    }
+    {
+        compute_turn turn(compute_budget::global(), threads_for(batch.n_tokens), abort_pending);
+        if (!turn.granted()) {
+            return false; // an abort came while waiting: it is handled at the top of the next turn, the rest retry
+        }
+        ret = llama_decode(ctx.get(), batch);
+    }
     if (ret != 0) {
         rollback_batch();
         if (ret == 2) {
@@ -323,6 +336,11 @@ bool scheduler::step(event_batch & out) {
         }
     }
     return true;
+}
+
+// llama.cpp computes single-token batches with n_threads and larger ones with n_threads_batch.
+int32_t scheduler::threads_for(int32_t n_tokens) const {
+    return n_tokens == 1 ? llama_n_threads(ctx.get()) : llama_n_threads_batch(ctx.get());
 }
 
 void scheduler::after_decode(job & j, event_batch & out) {

@@ -23,6 +23,12 @@
 
 namespace effect_llama {
 
+// One text of an embed job that could not be embedded (empty, too long); the job's other texts are.
+struct embed_failure {
+    size_t index;
+    std::string code, message;
+};
+
 struct job_event {
     enum kind_t { TOKEN, DONE, ERROR, EMBEDDINGS } kind = TOKEN;
     uint32_t job = 0;
@@ -33,7 +39,8 @@ struct job_event {
     int32_t prompt_tokens = 0, cached_tokens = 0, completion_tokens = 0;
     double prefill_ms = 0, generate_ms = 0;
     std::string code, message;             // ERROR
-    std::vector<std::vector<float>> vectors; // EMBEDDINGS
+    std::vector<std::vector<float>> vectors; // EMBEDDINGS: one per text, empty where the text failed
+    std::vector<embed_failure> failures;     // EMBEDDINGS
 };
 using event_batch = std::vector<job_event>;
 
@@ -54,6 +61,7 @@ struct embed_request {
     std::vector<std::string> texts;
     bool normalize = true;
     bool add_special = true;
+    bool parse_special = false; // text is text: "<|endoftext|>" in it is not the control token
 };
 
 struct scheduler_options {
@@ -96,6 +104,7 @@ private:
     void release(job & j);
     void rollback_batch();
     bool runnable(const job & j) const;
+    int32_t threads_for(int32_t n_tokens) const;
 
     static bool abort_callback(void * data);
 

@@ -4,6 +4,7 @@
 #include "common.h"
 #include "ggml-backend.h"
 #include "llama.h"
+#include "compute-budget.h"
 #include "model.h"
 
 #include <thread>
@@ -101,6 +102,15 @@ Napi::Value SystemInfo(const Napi::CallbackInfo & info) {
     result.Set("devices", devices_info(env));
     result.Set("cpuFeatures", cpu_features);
     result.Set("cpuBackend", cpu_backend_info(env, cpu_features));
+    compute_budget & budget = compute_budget::global();
+    compute_budget::stats_t stats = budget.stats();
+    Napi::Object compute = Napi::Object::New(env);
+    compute.Set("threads", budget.capacity());
+    compute.Set("inUse", stats.in_use);
+    compute.Set("peak", stats.peak);
+    compute.Set("turns", static_cast<double>(stats.turns));
+    compute.Set("waits", static_cast<double>(stats.waits));
+    result.Set("computeBudget", compute);
     result.Set("defaultThreads", common_cpu_get_num_math());
     result.Set("hardwareThreads", static_cast<double>(std::thread::hardware_concurrency()));
     result.Set("supportsGpuOffload", llama_supports_gpu_offload());

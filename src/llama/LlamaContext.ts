@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Array as Arr, Context, Deferred, Effect, Exit, Layer, Queue, Scope, Stream } from "effect"
+import { Array as Arr, Context, Deferred, Effect, Exit, Layer, Queue, Result, Scope, Stream } from "effect"
 import { JobRouter } from "../native/JobRouter.ts"
 import { Native } from "../native/Native.ts"
 import type {
@@ -109,11 +109,32 @@ export interface Service {
   readonly generate: (request: GenerateRequest) => Stream.Stream<GenerationEvent, LlamaError>
   /** Runs `generate` to the end and collects it. */
   readonly generateText: (request: GenerateRequest) => Effect.Effect<Generation, LlamaError>
-  /** Embeds texts in one or a few batches (the context must be created with `embeddings: true`). */
-  readonly embed: (
+  /**
+   * Embeds texts in one or a few batches (the context must be created with `embeddings: true`). Fails when any
+   * text cannot be embedded (empty, longer than a batch), naming its index; see `embedEach` to keep the others.
+   */
+  readonly embed: (texts: ReadonlyArray<string>, options?: EmbedOptions) => Effect.Effect<ReadonlyArray<Float32Array>, LlamaError>
+  /**
+   * Like `embed`, with one result per text: a text that cannot be embedded fails alone. The effect itself fails
+   * only when the job does (the context is disposed, a decode fails).
+   */
+  readonly embedEach: (
     texts: ReadonlyArray<string>,
-    options?: { readonly normalize?: boolean }
-  ) => Effect.Effect<ReadonlyArray<Float32Array>, LlamaError>
+    options?: EmbedOptions
+  ) => Effect.Effect<ReadonlyArray<Result.Result<Float32Array, LlamaError>>, LlamaError>
+}
+
+/**
+ * Options of `embed` and `embedEach`.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface EmbedOptions {
+  /** L2-normalize the vectors. Default true. */
+  readonly normalize?: boolean
+  /** Parse control-token text in the texts into control tokens. Default false: text is text. */
+  readonly parseSpecial?: boolean
 }
 
 // ============================================================================
@@ -207,7 +228,7 @@ export const make = Effect.fnUntraced(function*(
               preservedTokens: grammar.preservedTokens ?? [],
               generationPrompt: grammar.generationPrompt ?? ""
             },
-            maxTokens: request.maxTokens ?? -1,
+            ...(request.maxTokens === undefined ? {} : { maxTokens: request.maxTokens }),
             stop: request.stop ?? [],
             ignoreEog: request.ignoreEog ?? false,
             window
@@ -279,27 +300,53 @@ export const make = Effect.fnUntraced(function*(
         : Effect.succeed({ text: acc.text, tokens: acc.tokens, done: acc.done })
     ))
 
-  const embed: Service["embed"] = (texts, embedOptions) =>
-    texts.length === 0 ? Effect.succeed([]) : Effect.callback<ReadonlyArray<Float32Array>, LlamaError>((resume) => {
+  type EmbedEvent = Extract<JobEvent, { type: "embeddings" }>
+  const runEmbed = (method: string, texts: ReadonlyArray<string>, embedOptions: EmbedOptions | undefined) =>
+    Effect.callback<EmbedEvent, LlamaError>((resume) => {
       let job: number
       try {
-        job = context.embed({ texts, normalize: embedOptions?.normalize ?? true })
+        job = context.embed({
+          texts,
+          normalize: embedOptions?.normalize ?? true,
+          parseSpecial: embedOptions?.parseSpecial ?? false
+        })
       } catch (cause) {
-        resume(failWith("embed")(cause))
+        resume(failWith(method)(cause))
         return
       }
-      let vectors: ReadonlyArray<Float32Array> = []
+      let result: EmbedEvent | undefined
       router.listen(job, (event) => {
-        if (event.type === "embeddings") vectors = event.vectors
-        else if (event.type === "done") resume(event.reason === "abort" ? Effect.interrupt : Effect.succeed(vectors))
-        else if (event.type === "error") resume(fromNative("LlamaContext", "embed")(nativeError(event)))
+        if (event.type === "embeddings") result = event
+        else if (event.type === "done") {
+          resume(event.reason === "abort" || result === undefined ? Effect.interrupt : Effect.succeed(result))
+        } else if (event.type === "error") resume(fromNative("LlamaContext", method)(nativeError(event)))
       })
       return Effect.sync(() => {
         context.abort(job)
       })
     })
 
-  return LlamaContext.of({ info, generate, generateText, embed })
+  const failureError = (method: string, failure: EmbedEvent["failures"][number]) =>
+    Effect.flip(fromNative("LlamaContext", method)(new NativeError({ code: failure.code, message: failure.message })))
+
+  const embedEach: Service["embedEach"] = (texts, embedOptions) =>
+    texts.length === 0 ? Effect.succeed([]) : Effect.flatMap(runEmbed("embedEach", texts, embedOptions), (event) =>
+      Effect.forEach(event.vectors, (vector, index): Effect.Effect<Result.Result<Float32Array, LlamaError>> => {
+        const failure = event.failures.find((f) => f.index === index)
+        return vector !== null && failure === undefined
+          ? Effect.succeed(Result.succeed(vector))
+          : Effect.map(failureError("embedEach", failure ?? { index, code: "INTERNAL", message: `text ${index}: no vector` }), Result.fail)
+      }))
+
+  const embed: Service["embed"] = (texts, embedOptions) =>
+    texts.length === 0 ? Effect.succeed([]) : Effect.flatMap(runEmbed("embed", texts, embedOptions), (event) => {
+      const first = event.failures[0]
+      if (first === undefined) return Effect.succeed(event.vectors as ReadonlyArray<Float32Array>)
+      const more = event.failures.length > 1 ? ` (and ${event.failures.length - 1} more of ${texts.length} texts)` : ""
+      return Effect.flatMap(failureError("embed", { ...first, message: first.message + more }), Effect.fail)
+    })
+
+  return LlamaContext.of({ info, generate, generateText, embed, embedEach })
 })
 
 // ============================================================================

@@ -31,6 +31,11 @@ export interface SystemInfo {
   /** CPU features the CPU backend was compiled with, e.g. `{ AVX2: "1", FMA: "1" }`. */
   readonly cpuFeatures: Readonly<Record<string, string>>
   readonly cpuBackend: CpuBackendInfo
+  /**
+   * The process-wide compute budget that contexts share: each decode takes its thread count from it and waits its
+   * turn when it is spent, so busy contexts take turns instead of overloading the cores.
+   */
+  readonly computeBudget: ComputeBudgetInfo
   /** The thread count llama.cpp's common library picks for math (physical cores, roughly). */
   readonly defaultThreads: number
   readonly hardwareThreads: number
@@ -58,6 +63,23 @@ export interface CpuBackendInfo {
   readonly extraBufferTypes: ReadonlyArray<string>
   /** False when `EFFECT_LLAMA_EXTRA_BUFFER_TYPES=0` turned them off for every model in the process. */
   readonly extraBufferTypesEnabled: boolean
+}
+
+/**
+ * The compute budget and what it has seen since the process started.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface ComputeBudgetInfo {
+  /** Threads decodes may use at once: `EFFECT_LLAMA_COMPUTE_THREADS`, else the physical cores; 0 means no limit. */
+  readonly threads: number
+  readonly inUse: number
+  /** The most threads ever in use at once. */
+  readonly peak: number
+  /** Decodes run, and how many of them waited for their turn. */
+  readonly turns: number
+  readonly waits: number
 }
 
 /**
@@ -151,6 +173,8 @@ export interface ModelInfo {
   readonly extraBufferTypes: boolean
   /** Where the weights went, by buffer type, as llama.cpp reported it while loading. */
   readonly buffers: ReadonlyArray<ModelBuffer>
+  /** The text of every control token (`<|im_start|>`, `<|endoftext|>`, ...): what parse-special tokenizing matches. */
+  readonly controlTokens: ReadonlyArray<string>
   /** GGUF metadata as strings, without the tokenizer arrays and the chat template. */
   readonly metadata: Readonly<Record<string, string>>
 }
@@ -317,6 +341,20 @@ export interface EmbedRequest {
   readonly texts: ReadonlyArray<string>
   readonly normalize?: boolean
   readonly addSpecial?: boolean
+  /** Parse control-token text (`<|endoftext|>`) in the texts into control tokens. Default false: text is text. */
+  readonly parseSpecial?: boolean
+}
+
+/**
+ * One text of an embed job that could not be embedded; the job's other texts were.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface EmbedFailure {
+  readonly index: number
+  readonly code: string
+  readonly message: string
 }
 
 /**
@@ -392,7 +430,13 @@ export type JobEvent =
     readonly timings: { readonly prefillMs: number; readonly generateMs: number }
   }
   | { readonly job: number; readonly type: "error"; readonly code: string; readonly message: string }
-  | { readonly job: number; readonly type: "embeddings"; readonly vectors: ReadonlyArray<Float32Array> }
+  | {
+    readonly job: number
+    readonly type: "embeddings"
+    /** One per text; null where the text failed (see `failures`). */
+    readonly vectors: ReadonlyArray<Float32Array | null>
+    readonly failures: ReadonlyArray<EmbedFailure>
+  }
 
 /**
  * A loaded (or loading) model. All methods but `abortLoad` and `info` run off the JS thread.

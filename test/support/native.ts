@@ -93,8 +93,22 @@ export const generate = (handle: ContextHandle, request: GenerateRequest): Effec
   })
 }
 
+export type Embeddings = Extract<JobEvent, { type: "embeddings" }>
+
+/** The embed job's result event: a vector per text (null where it failed) and the failures. */
+export const embedResult = (handle: ContextHandle, request: EmbedRequest): Effect.Effect<Embeddings, NativeError> =>
+  Effect.flatMap(
+    runJob(handle, (context) => context.embed(request), (events) => events.find((e): e is Embeddings => e.type === "embeddings")),
+    (result) => result === undefined ? Effect.die(new Error("embed: no embeddings event")) : Effect.succeed(result)
+  )
+
+/** The vectors, or the first failing text's error. */
 export const embed = (handle: ContextHandle, request: EmbedRequest): Effect.Effect<ReadonlyArray<Float32Array>, NativeError> =>
-  runJob(handle, (context) => context.embed(request), (events) =>
-    events.flatMap((e) => (e.type === "embeddings" ? e.vectors : [])))
+  request.texts.length === 0 ? Effect.succeed([]) : Effect.flatMap(embedResult(handle, request), (result) => {
+    const failure = result.failures[0]
+    return failure === undefined
+      ? Effect.succeed(result.vectors as ReadonlyArray<Float32Array>)
+      : Effect.fail(fromUnknown(Object.assign(new Error(failure.message), { code: failure.code })))
+  })
 
 export const greedy = { temperature: 0 } as const
