@@ -16,15 +16,16 @@ const internal: Make = (description, metadata) => new AiError.InternalProviderEr
 const unknown: Make = (description, metadata) => new AiError.UnknownError({ description, metadata })
 
 /**
- * Which AiError reason each LlamaError reason becomes (docs/errors.md has the same table).
+ * Which AiError reason each LlamaError reason becomes (docs/errors.md has the same table). InternalProviderError
+ * is retryable in effect/ai, so only the retryable llama reasons map to it: `isRetryable` agrees on both sides.
  *
  * @internal
  */
 export const aiReasonByLlamaReason: Readonly<Record<LlamaErrorReason["_tag"], Make>> = {
   ModelNotFound: invalidRequest,
   InvalidModelFile: invalidRequest,
-  ModelLoadFailed: internal,
-  ContextCreateFailed: internal,
+  ModelLoadFailed: unknown,
+  ContextCreateFailed: unknown,
   VocabOnly: invalidRequest,
   ContextOverflow: invalidRequest,
   NoKvSlot: internal,
@@ -37,7 +38,7 @@ export const aiReasonByLlamaReason: Readonly<Record<LlamaErrorReason["_tag"], Ma
   InvalidRequest: invalidRequest,
   Busy: internal,
   Disposed: unknown,
-  AddonUnavailable: internal,
+  AddonUnavailable: unknown,
   InternalError: unknown
 }
 
