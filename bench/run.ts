@@ -246,6 +246,12 @@ if (s.cases.includes("parallel")) {
 if (s.cases.includes("ttft")) row("ttft", `Time to first token, ${s.ttftPromptTokens}-token prompt (ms ↓)`, false)
 if (s.cases.includes("embed")) row("embed", `Embeddings, ${s.embedTexts} short texts in one request (texts/s ↑)`)
 if (s.cases.includes("rss")) row("rss", `Peak RSS, load + ${s.ttftPromptTokens}-token prompt + 1 token (MiB ↓)`, false)
+if (s.cases.includes("contend")) {
+  row("contend-gen", `Two busy contexts: generation of ${s.genTokens} tokens alone (ms ↓)`, false)
+  row("contend-embed", `↳ embedding ${s.embedTexts} texts alone on a second context (ms ↓)`, false)
+  row("contend-both", `↳ both at once (ms ↓)`, false)
+  row("contend-ratio", `↳ both at once ÷ the sum alone (target ≤ 1.10, ↓)`, false)
+}
 if (s.cases.includes("xbt")) {
   row("xbt-on", `Prompt processing, ${s.promptTokens} tokens, extra buffer types on (tokens/s ↑)`)
   row("xbt-off", `↳ the same with EFFECT_LLAMA_EXTRA_BUFFER_TYPES=0 (tokens/s ↑)`)
@@ -461,6 +467,25 @@ if (s.cases.includes("rss")) {
     const mib = kb === undefined ? undefined : kb / 1024
     return { text: `${fixed(mib)} MiB`, cpuMs: undefined, commit: (counted) => record("rss", contender, counted, mib) }
   }, false)
+}
+
+if (s.cases.includes("contend")) {
+  notes.push("contend: one effect-llama process, a generating context and an embedding context with the default " +
+    "threads each; the compute budget shared by all contexts makes their decodes take turns.")
+  await withWorkers("serve", () => rounds("contend", [EFFECT_LLAMA], async (contender, round) => {
+    const request = { kind: "contend", tokens: randomTokens(seed(9, round), 1), count: s.genTokens, texts: shortTexts(seed(10, round), s.embedTexts) } as const
+    const { value: m, cpuMs } = await onWorker(contender, (w) => w.request(request))
+    return {
+      text: m === undefined ? "" : `alone ${fixed(m.genMs)} + ${fixed(m.embedMs)} ms, together ${fixed(m.bothMs)} ms (${m.ratio!.toFixed(2)}x)`,
+      cpuMs,
+      commit: (counted) => {
+        record("contend-gen", contender, counted, m?.genMs)
+        record("contend-embed", contender, counted, m?.embedMs)
+        record("contend-both", contender, counted, m?.bothMs)
+        record("contend-ratio", contender, counted, m?.ratio)
+      }
+    }
+  }))
 }
 
 if (s.cases.includes("xbt")) {

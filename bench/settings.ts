@@ -6,11 +6,12 @@ import { availableParallelism } from "node:os"
 
 export type FlashAttention = "auto" | "on" | "off"
 
-export const caseNames = ["pp", "tg", "tg2ctx", "parallel", "ttft", "embed", "rss", "xbt"] as const
+export const caseNames = ["pp", "tg", "tg2ctx", "parallel", "ttft", "embed", "rss", "xbt", "contend"] as const
 export type CaseName = (typeof caseNames)[number]
 /**
  * All of them: tg2ctx checks that a second, idle context in the process costs nothing (BENCHMARKS.md, finding 2);
- * xbt compares prompt processing with the CPU backend's extra buffer types (AMX, repacking) on and off.
+ * xbt compares prompt processing with the CPU backend's extra buffer types (AMX, repacking) on and off; contend
+ * runs a generating and an embedding context at once (the shared compute budget makes them take turns).
  */
 export const defaultCases: ReadonlyArray<CaseName> = caseNames
 

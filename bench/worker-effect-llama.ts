@@ -138,6 +138,21 @@ const create = async (settings: Settings, options: WorkerOptions): Promise<Conte
           tokensPerSecond: (promptTokens + genTokens) / (ppSeconds + tgSeconds)
         }
       }
+      case "contend": {
+        const lm = await handle("single", { sequences: 1 })
+        const em = await handle("embed", { sequences: request.texts.length, embeddings: true })
+        const timed = async (work: () => Promise<unknown>) => {
+          const start = now()
+          await work()
+          return now() - start
+        }
+        const gen = () => generate(lm, 0, request.tokens, request.count)
+        const emb = () => embed(em, request.texts)
+        const genMs = await timed(gen)
+        const embedMs = await timed(emb)
+        const bothMs = await timed(() => Promise.all([gen(), emb()]))
+        return { genMs, embedMs, bothMs, ratio: bothMs / (genMs + embedMs) }
+      }
       case "embed": {
         const h = await handle("embed", { sequences: request.texts.length, embeddings: true })
         const start = now()

@@ -57,6 +57,11 @@ export type Request =
   }
   /** Embed `texts` (one request: as many at once as the contender's API allows). */
   | { readonly kind: "embed"; readonly texts: ReadonlyArray<string> }
+  /**
+   * Two busy contexts in one process: generate `count` tokens from `tokens` on one context alone, embed `texts`
+   * on another alone, then both at once. `ratio`: the time together over the sum of the two alone.
+   */
+  | { readonly kind: "contend"; readonly tokens: ReadonlyArray<number>; readonly count: number; readonly texts: ReadonlyArray<string> }
 
 /** Named figures of one run, e.g. `{ tokensPerSecond: 31.2 }`. */
 export type Measurement = Readonly<Record<string, number>>
