@@ -12,6 +12,13 @@
 
 #include <mutex>
 
+#if defined(GGML_BACKEND_DL)
+#include "ggml-backend.h"
+#include "system-info.h"
+
+#include <filesystem>
+#endif
+
 namespace effect_llama {
 
 namespace {
@@ -34,6 +41,14 @@ void acquire_backend(Napi::Env env) {
             log_install(); // before init, so nothing reaches stderr
             common_log_pause(common_log_main()); // common's own logger prints to stdio; its messages are dropped
             abort_guard_install();
+#if defined(GGML_BACKEND_DL)
+            // A prebuilt addon: ggml picks the CPU variant that fits this CPU from the libraries beside it.
+            std::filesystem::path dir = addon_directory();
+            if (!std::filesystem::exists(dir / "libggml-base.so") && std::filesystem::exists(dir / ".." / "bin")) {
+                dir = dir / ".." / "bin"; // run from the build folder
+            }
+            ggml_backend_load_all_from_path(dir.string().c_str());
+#endif
             llama_backend_init();
         }
     }

@@ -7,11 +7,37 @@
 #include "compute-budget.h"
 #include "model.h"
 
+#include <filesystem>
+#include <fstream>
 #include <thread>
+
+#if !defined(_WIN32)
+#include <dlfcn.h>
+#endif
 
 namespace effect_llama {
 
 namespace {
+
+// How the CPU backend was built: "native" (-march=native, this machine's CPU), "portable" (any CPU of the
+// architecture), or for a prebuilt addon the variant ggml picked at load ("haswell", "icelake", ...).
+std::string cpu_variant() {
+    const std::string build = EFFECT_LLAMA_CPU_BUILD;
+    if (build != "variants") {
+        return build;
+    }
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    const std::string marker = "libggml-cpu-";
+    while (std::getline(maps, line)) {
+        size_t at = line.rfind(marker);
+        if (at != std::string::npos) {
+            std::string name = line.substr(at + marker.size());
+            return name.substr(0, name.find(".so"));
+        }
+    }
+    return "unknown";
+}
 
 const char * device_type_name(enum ggml_backend_dev_type type) {
     switch (type) {
@@ -92,12 +118,28 @@ Napi::Object cpu_backend_info(Napi::Env env, const Napi::Object & cpu_features) 
 
 } // namespace
 
+std::string addon_path() {
+#if !defined(_WIN32)
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void *>(&addon_path), &info) != 0 && info.dli_fname != nullptr) {
+        return info.dli_fname;
+    }
+#endif
+    return "";
+}
+
+std::string addon_directory() {
+    return std::filesystem::path(addon_path()).parent_path().string();
+}
+
 Napi::Value SystemInfo(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     Napi::Object result = Napi::Object::New(env);
     Napi::Object cpu_features = Napi::Object::New(env);
     result.Set("llamaCpp", llama_cpp_info(env));
     result.Set("gpu", EFFECT_LLAMA_GPU);
+    result.Set("binary", addon_path());
+    result.Set("cpuVariant", cpu_variant());
     result.Set("backends", backends_info(env, cpu_features));
     result.Set("devices", devices_info(env));
     result.Set("cpuFeatures", cpu_features);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds build/Release/effect_llama.node with cmake-js. Incremental: a second run recompiles only what changed.
 // Environment: EFFECT_LLAMA_GPU=cpu|cuda|metal|vulkan (default cpu), EFFECT_LLAMA_PORTABLE=1 (no -march=native),
-// EFFECT_LLAMA_DEBUG=1 (Debug build with type-checked napi casts).
+// EFFECT_LLAMA_DEBUG=1 (Debug build with type-checked napi casts), EFFECT_LLAMA_PREBUILT=1 (the portable build
+// of a prebuilt package, with ggml's CPU backend as runtime-selected variants, in build-prebuilt/).
 import { execFileSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -15,7 +16,9 @@ if (!["cpu", "cuda", "metal", "vulkan"].includes(gpu)) {
   console.error(`build-native: EFFECT_LLAMA_GPU must be cpu, cuda, metal or vulkan, not "${gpu}"`)
   process.exit(1)
 }
-const portable = process.env.EFFECT_LLAMA_PORTABLE === "1"
+const prebuilt = process.env.EFFECT_LLAMA_PREBUILT === "1"
+const portable = prebuilt || process.env.EFFECT_LLAMA_PORTABLE === "1"
+const outDir = prebuilt ? "build-prebuilt" : "build"
 
 // What -march=native means on this machine (the compiler's predefined macros), so a build folder made on another
 // CPU (a copied checkout, a shared cache) is rebuilt from scratch: its objects may use instructions this CPU lacks.
@@ -32,26 +35,28 @@ const nativeCpu = () => {
 const options = {
   gpu,
   portable,
+  prebuilt,
   config: process.env.EFFECT_LLAMA_DEBUG === "1" ? "Debug" : "Release",
   cpu: nativeCpu()
 }
 
 const cmakeJs = join(root, "node_modules", "cmake-js", "bin", "cmake-js")
 const args = [
-  "--out", "build",
+  "--out", outDir,
   "--config", options.config,
   "--parallel", String(availableParallelism()),
   `--CDEFFECT_LLAMA_GPU=${options.gpu}`,
-  `--CDEFFECT_LLAMA_PORTABLE=${options.portable ? "ON" : "OFF"}`
+  `--CDEFFECT_LLAMA_PORTABLE=${options.portable ? "ON" : "OFF"}`,
+  `--CDEFFECT_LLAMA_PREBUILT=${options.prebuilt ? "ON" : "OFF"}`
 ]
 
 // cmake-js only configures a fresh build folder; re-configure when the options changed since the last build.
-const stamp = join(root, "build", "effect-llama-options.json")
+const stamp = join(root, outDir, "effect-llama-options.json")
 const previous = existsSync(stamp) ? readFileSync(stamp, "utf8") : ""
 const current = JSON.stringify(options)
 if (previous !== "" && JSON.parse(previous).cpu !== options.cpu) {
-  console.log("build-native: build/ was compiled for another CPU; rebuilding from scratch")
-  rmSync(join(root, "build"), { recursive: true, force: true })
+  console.log(`build-native: ${outDir}/ was compiled for another CPU; rebuilding from scratch`)
+  rmSync(join(root, outDir), { recursive: true, force: true })
 }
 const step = (command) => execFileSync(process.execPath, [cmakeJs, command, ...args], { cwd: root, stdio: "inherit" })
 
@@ -63,4 +68,5 @@ try {
   process.exit(1)
 }
 writeFileSync(stamp, current)
-console.log(`build-native: build/${options.config}/effect_llama.node (${options.gpu}${options.portable ? ", portable" : ""})`)
+const kind = options.prebuilt ? ", prebuilt: CPU variants" : options.portable ? ", portable" : ""
+console.log(`build-native: ${outDir}/${options.config}/effect_llama.node (${options.gpu}${kind})`)

@@ -35,7 +35,27 @@ export class Native extends Context.Service<Native, NativeBinding>()("effect-lla
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..")
 
 /**
- * Where the addon is looked for: `EFFECT_LLAMA_ADDON` if set, else the Release then the Debug build.
+ * The platform package this machine would use (`@effect-llama/linux-x64`, ...): a prebuilt addon that effect-llama
+ * lists as an optional dependency.
+ *
+ * @category constants
+ * @since 0.2.0
+ */
+export const platformPackage = `@effect-llama/${process.platform}-${process.arch}`
+
+// The installed platform package's addon (scripts/prebuilt.mjs finds it the same way at install).
+const prebuiltAddon = (): ReadonlyArray<string> => {
+  try {
+    const manifest = createRequire(join(packageRoot, "package.json")).resolve(`${platformPackage}/package.json`)
+    return [join(dirname(manifest), "bin", "effect_llama.node")]
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Where the addon is looked for: `EFFECT_LLAMA_ADDON` if set, else a source build (Release, then Debug), else the
+ * prebuilt platform package.
  *
  * @category constructors
  * @since 0.1.0
@@ -43,11 +63,12 @@ const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..")
 export const candidatePaths = (): ReadonlyArray<string> => {
   const override = process.env.EFFECT_LLAMA_ADDON
   if (override !== undefined && override !== "") return [resolve(override)]
-  return ["Release", "Debug"].map((config) => join(packageRoot, "build", config, "effect_llama.node"))
+  return [...["Release", "Debug"].map((config) => join(packageRoot, "build", config, "effect_llama.node")), ...prebuiltAddon()]
 }
 
-const howToBuild = "Build it with `npm run build:native` (or reinstall with `npm ci`); " +
-  "it needs CMake >= 3.19, a C++17 compiler and git."
+const howToBuild = `Install the prebuilt binary (\`npm install ${platformPackage}\`, where one is published for ` +
+  "this platform), or build from source: `npm rebuild effect-llama` (in a checkout: `npm run build:native`), which " +
+  "needs CMake >= 3.19, a C++17 compiler and git."
 
 /**
  * Loads the addon from the first of `paths` that exists.

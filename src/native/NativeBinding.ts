@@ -25,6 +25,14 @@ export interface SystemInfo {
   }
   /** The GPU backend selected at build time (`EFFECT_LLAMA_GPU`). */
   readonly gpu: "cpu" | "cuda" | "metal" | "vulkan"
+  /** The addon file that is loaded: a source build under `build/`, or a prebuilt package's. */
+  readonly binary: string
+  /**
+   * How the CPU backend was built: `native` (`-march=native`: the build machine's CPU), `portable` (any CPU of the
+   * architecture), or, for a prebuilt addon, the variant ggml picked for this CPU at load (`haswell`, `icelake`,
+   * `zen4`, `sapphirerapids`, ...).
+   */
+  readonly cpuVariant: string
   /** Registered ggml backends, e.g. `["CPU"]` or `["CUDA", "CPU"]`. */
   readonly backends: ReadonlyArray<string>
   readonly devices: ReadonlyArray<DeviceInfo>
