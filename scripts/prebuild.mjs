@@ -5,7 +5,7 @@
 // EFFECT_LLAMA_GPU=vulkan or cuda that backend is added as one more loadable library).
 //
 // Usage: npm run prebuild [-- --from DIR] [--out DIR]
-//   --from DIR   package an existing build (DIR holds effect_llama.node) instead of building
+//   --from DIR   package an existing build (DIR holds effect_llama.node; DIR/../bin its libraries, if any)
 //   --out DIR    where the staged package and its tarball go (default: prebuilds/)
 import { execFileSync } from "node:child_process"
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -35,7 +35,8 @@ if (from === undefined) {
   // The addon lands in Release/, the llama.cpp libraries (and the CPU variants) in bin/.
   sources = [join(root, "build-prebuilt", "Release"), join(root, "build-prebuilt", "bin")]
 } else {
-  sources = [resolve(from)]
+  // A build folder keeps llama.cpp's shared libraries (if any) in bin/ beside Release/.
+  sources = [resolve(from), resolve(from, "..", "bin")].filter((dir) => existsSync(dir))
 }
 const addon = join(sources[0], "effect_llama.node")
 if (!existsSync(addon)) fail(`${addon} does not exist`)
@@ -45,9 +46,17 @@ const name = platformPackage()
 const stage = join(out, name.replace("/", "+"))
 rmSync(stage, { recursive: true, force: true })
 mkdirSync(join(stage, "bin"), { recursive: true })
-const shipped = (file) => file === "effect_llama.node" || file === "effect_llama.cpu.txt" || /^lib.*\.so(\.\d+)*$/.test(file)
+// A shared library ships under its SONAME (libggml.so.0), the name the loader looks for; a module that ggml loads
+// by path (libggml-cpu-haswell.so) under its file name. The libX.so and libX.so.0.25.1 aliases stay behind.
+const shipped = (file, files) => {
+  if (file === "effect_llama.node" || file === "effect_llama.cpu.txt") return true
+  if (/^lib.*\.so\.\d+$/.test(file)) return true
+  const versioned = files.some((f) => f.startsWith(`${file}.`) && /^\d+$/.test(f.slice(file.length + 1)))
+  return /^lib.*\.so$/.test(file) && !versioned
+}
 for (const dir of sources) {
-  for (const file of readdirSync(dir).filter(shipped)) copyFileSync(join(dir, file), join(stage, "bin", file))
+  const files = readdirSync(dir)
+  for (const file of files.filter((f) => shipped(f, files))) copyFileSync(join(dir, file), join(stage, "bin", file))
 }
 const probe = probeAddon(join(stage, "bin", "effect_llama.node"))
 if (!probe.ok) fail(`the staged addon does not load: ${probe.reason}`)

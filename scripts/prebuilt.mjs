@@ -27,7 +27,12 @@ export const installedPrebuilt = (packageRoot) => {
 export const probeAddon = (addon) => {
   const script = "const i = require(process.argv[1]).systemInfo();" +
     "process.stdout.write(JSON.stringify({ cpuVariant: i.cpuVariant, backends: i.backends, tag: i.llamaCpp.tag }))"
-  const child = spawnSync(process.execPath, ["-e", script, addon], { encoding: "utf8", timeout: 60_000 })
+  // LD_BIND_NOW resolves every symbol at load, so a missing one fails the probe instead of the first call using it.
+  const child = spawnSync(process.execPath, ["-e", script, addon], {
+    encoding: "utf8",
+    timeout: 60_000,
+    env: { ...process.env, LD_BIND_NOW: "1" }
+  })
   if (child.status === 0) {
     try {
       return { ok: true, info: JSON.parse(child.stdout) }
