@@ -65,13 +65,15 @@ export interface RetryPolicy {
 }
 
 /**
- * What a node's code gets besides its input: the workflow input, the outputs of the nodes finished so far (by
- * name), the variables, the attempt (from 1), and in a map's node the item's index.
+ * What a node's code gets besides its input: the run's id, the workflow input, the outputs of the nodes finished so
+ * far (by name), the variables, the attempt (from 1), and in a map's node the item's index.
  *
  * @category models
  * @since 0.2.0
  */
 export interface NodeContext {
+  /** The run's id (on a durable run, its execution id). */
+  readonly runId: string
   readonly node: string
   readonly input: unknown
   readonly outputs: Readonly<Record<string, unknown>>

@@ -103,6 +103,7 @@ const policyOf = (node: WorkflowNode.Node, profile: ExecutionProfile): Policy | 
 }
 
 const context = (work: Work, attempt: number, vars: Record<string, unknown>): WorkflowNode.NodeContext => ({
+  runId: work.tag.runId,
   node: work.node.node.name,
   input: work.scope.input,
   outputs: work.scope.outputs,
@@ -253,7 +254,7 @@ export const runWork = (work: Work): Effect.Effect<Outcome, never, any> =>
         const { branches, output, usage } = exit.value
         return {
           ok: true,
-          output,
+          ...(output === undefined ? {} : { output }),
           attempts: attempt,
           startedAt,
           finishedAt,
