@@ -457,7 +457,9 @@ export const map = <const Name extends string, R>(
 })
 
 /**
- * Waits, then passes its input on. On a durable run the wait is a durable timer (it survives a restart).
+ * Waits, then passes its input on. On a durable run the wait is a `DurableClock` timer: up to a minute it is an
+ * activity that sleeps (run again whole after a restart), longer ones are scheduled by the engine and survive a
+ * restart (the run suspends meanwhile).
  *
  * @category constructors
  * @since 0.2.0

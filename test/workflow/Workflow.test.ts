@@ -193,4 +193,52 @@ describe("Workflow", () => {
       const error = yield* Effect.flip(WorkflowExecutor.execute(Triage, { topic: 3 } as never))
       assert.strictEqual(error.reason, "InvalidInput")
     }).pipe(Effect.provide(modelReplying(() => ({ text: "unused" })).layer)))
+
+  it.effect("JSON: code by registered name; written, read back, it runs the same", () => {
+    const model = modelReplying((prompt) => ({ text: prompt.startsWith("Quick") ? "use the cache" : "read everything" }))
+    return Effect.gen(function*() {
+      const json = WorkflowJson.toJson(Triage, 2)
+      const definition = JSON.parse(json) as WorkflowJson.Definition
+      assert.strictEqual(definition.format, "effect-llama/workflow@1")
+      assert.strictEqual(definition.input, "triage.input")
+      assert.deepStrictEqual(definition.nodes.map((n) => [n.kind, n.name]), [
+        ["transform", "plan"],
+        ["condition", "route"],
+        ["agent", "fast"],
+        ["agent", "deep"],
+        ["transform", "facts"],
+        ["join", "merge"]
+      ])
+      assert.deepStrictEqual(definition.nodes[0], {
+        kind: "transform",
+        name: "plan",
+        input: "plan.input",
+        output: "plan.output"
+      })
+      assert.deepStrictEqual(definition.edges[1], { from: "plan", to: "facts" })
+      assert.deepStrictEqual(definition.edges[2], { from: "route", to: "fast", branch: "quick" })
+
+      const registry = WorkflowJson.registryOf(Triage)
+      assert.deepStrictEqual([...registry.functions.keys()].sort(), ["facts", "plan", "route"])
+      const loaded = yield* WorkflowJson.fromJson<Workflow.Services<typeof Triage>>(json, registry)
+      assert.strictEqual(WorkflowJson.toJson(loaded, 2), json)
+      sleeping.closeUnsafe()
+      const fiber = yield* WorkflowExecutor.execute(loaded, { topic: "caching", urgent: true }).pipe(Effect.forkChild)
+      yield* sleeping.await
+      yield* TestClock.adjust("1 second")
+      const result = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(result.nodes.merge!.output, { fast: "use the cache", facts: { facts: 3 } })
+
+      // A registry without the code: every missing name at once.
+      const error = yield* Effect.flip(
+        WorkflowJson.fromJson(json, WorkflowJson.registry({ functions: { plan: () => Effect.void } }))
+      )
+      assert.strictEqual(error.reason, "InvalidDefinition")
+      for (const name of ["functions: route", "functions: facts", "schemas: triage.input", "schemas: plan.output"]) {
+        assert.include(error.description, name)
+      }
+      const malformed = yield* Effect.flip(WorkflowJson.fromJson("{\"format\":\"other\"}", registry))
+      assert.strictEqual(malformed.reason, "InvalidDefinition")
+    }).pipe(Effect.provide(model.layer))
+  })
 })

@@ -222,6 +222,29 @@ export const runPlan = (plan: Plan, input: unknown, ctx: RunContext): Effect.Eff
                 request,
                 runWork({ node: each, received: value, scope: itemScope, tag, emit })
               )
+              if (emit !== undefined) {
+                yield* emit(
+                  outcome.ok
+                    ? {
+                      ...tag,
+                      type: "node-finished",
+                      kind: each.node.kind,
+                      result: {
+                        id: each.node.id,
+                        name: each.node.name,
+                        kind: each.node.kind,
+                        status: "succeeded",
+                        ...(outcome.output === undefined ? {} : { output: outcome.output }),
+                        attempts: outcome.attempts,
+                        startedAt: outcome.startedAt,
+                        finishedAt: outcome.finishedAt,
+                        durationMs: outcome.finishedAt - outcome.startedAt,
+                        ...(outcome.usage === undefined ? {} : { usage: outcome.usage })
+                      }
+                    }
+                    : { ...tag, type: "node-failed", kind: each.node.kind, error: outcome.error ?? "failed", attempts: outcome.attempts }
+                )
+              }
               if (!outcome.ok) return yield* Effect.fail(`item ${index}: ${outcome.error}`)
               usageIn += outcome.usage?.inputTokens ?? 0
               usageOut += outcome.usage?.outputTokens ?? 0

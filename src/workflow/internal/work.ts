@@ -150,6 +150,21 @@ const runAgent = (work: Work, node: WorkflowNode.AgentNode) =>
   Effect.gen(function*() {
     const prompt = Template.renderText(work.node.prompt!, work.scope)
     const system = work.node.system === undefined ? undefined : Template.renderText(work.node.system, work.scope)
+    if (node.output !== undefined && node.tools === undefined) {
+      // Structured output without tools: one constrained call, no tool loop before it.
+      const object = yield* LanguageModel.generateObject({
+        prompt: Prompt.make([...(system === undefined ? [] : [{ role: "system" as const, content: system }]), {
+          role: "user" as const,
+          content: prompt
+        }]),
+        schema: node.output as Schema.Codec<Record<string, unknown>, Record<string, unknown>>,
+        objectName: node.name
+      })
+      return {
+        output: yield* encode(work, object.value),
+        usage: { inputTokens: object.usage.inputTokens.total ?? 0, outputTokens: object.usage.outputTokens.total ?? 0 }
+      } satisfies Produced
+    }
     const tools = node.tools === undefined ? undefined : isRegistry(node.tools) ? node.tools.toolkit() : node.tools
     const agent = yield* Agent.make({
       ...(system === undefined ? {} : { system }),
