@@ -185,13 +185,13 @@ type Known<Refs extends string, Used extends string> = [Used] extends [Refs] ? u
   : { readonly "unknown node": Exclude<Used, Refs> }
 
 /**
- * Adds edges from `from` to each of `to` (node names or ids). `branch` labels edges leaving a condition.
+ * Adds an edge from each of `from` to each of `to` (node names or ids). `branch` labels edges leaving a condition.
  *
  * @category constructors
  * @since 0.2.0
  */
 export const connect = <const From extends string, const To extends string>(
-  from: From,
+  from: From | ReadonlyArray<From>,
   to: To | ReadonlyArray<To>,
   options: { readonly branch?: string } = {}
 ) =>
@@ -199,8 +199,24 @@ export const connect = <const From extends string, const To extends string>(
   update(self, {
     edges: [
       ...self.edges,
-      ...(typeof to === "string" ? [to] : to).map((t) => ({ from, to: t, branch: options.branch }))
+      ...(typeof from === "string" ? [from] : from).flatMap((f) =>
+        (typeof to === "string" ? [to] : to).map((t) => ({ from: f, to: t, branch: options.branch }))
+      )
     ]
+  })
+
+/**
+ * Adds many edges at once (`[from, to]` or `[from, to, branch]`), for graphs built by code.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const connectAll = <const Ref extends string>(
+  edges: Iterable<readonly [from: Ref, to: Ref, branch?: string]>
+) =>
+<In, R, Refs extends string>(self: Workflow<In, R, Refs> & Known<Refs, Ref>): Workflow<In, R, Refs> =>
+  update(self, {
+    edges: [...self.edges, ...Array.from(edges, ([from, to, branch]) => ({ from, to, branch }))]
   })
 
 /**

@@ -5,12 +5,15 @@ import { Deferred, Effect, Exit, Fiber, Latch, Layer, Queue, Ref, Schema, Stream
 import { LanguageModel } from "effect/ai"
 import { TestClock } from "effect/testing"
 import * as ExecutionProfile from "../../src/resilience/ExecutionProfile.ts"
+import * as AgentTool from "../../src/tools/AgentTool.ts"
+import * as ToolRegistry from "../../src/tools/ToolRegistry.ts"
 import * as Workflow from "../../src/workflow/Workflow.ts"
 import type { WorkflowEvent } from "../../src/workflow/WorkflowEvent.ts"
 import * as WorkflowExecutor from "../../src/workflow/WorkflowExecutor.ts"
 import * as WorkflowNode from "../../src/workflow/WorkflowNode.ts"
 import * as WorkflowResult from "../../src/workflow/WorkflowResult.ts"
 import { modelReplying, recorder, summary } from "./support.ts"
+import * as ScriptedModel from "../agent/ScriptedModel.ts"
 
 const ok = (name: string, value: unknown = name) => WorkflowNode.transform(name, { run: () => Effect.succeed(value) })
 
@@ -326,5 +329,57 @@ describe("WorkflowExecutor", () => {
       assert.isAtMost(stats.p95Ms, 3000)
       const all = yield* WorkflowExecutor.stats()
       assert.isAtLeast(all.total, 3)
+    }))
+
+  it.effect("agent nodes: a model of their own, a ToolRegistry, structured output; edges by id", () =>
+    Effect.gen(function*() {
+      // The classifier runs on its own model (a service value): the workflow needs no LanguageModel for it.
+      const classifierModel = modelReplying(() => ({ text: '{"category":"billing"}' }))
+      const classifier = yield* Effect.provide(Effect.service(LanguageModel.LanguageModel), classifierModel.layer)
+      const registry = yield* ToolRegistry.make
+      yield* registry.register(
+        AgentTool.make("Refund", {
+          description: "Refund an amount",
+          parameters: Schema.Struct({ cents: Schema.Int }),
+          success: Schema.Struct({ refunded: Schema.Int }),
+          handler: ({ cents }) => Effect.succeed({ refunded: cents })
+        })
+      )
+      // The helper calls the tool on its first turn, then answers.
+      const helperModel = ScriptedModel.make(ScriptedModel.sequence(
+        { calls: [{ name: "Refund", params: { cents: 500 } }] },
+        { text: "Refunded 5.00." }
+      ))
+      const helper = yield* Effect.provide(Effect.service(LanguageModel.LanguageModel), helperModel.layer)
+      const Category = Schema.Struct({ category: Schema.Literals(["billing", "other"]) })
+      const workflow = Workflow.make("agent-options").pipe(
+        Workflow.add(
+          WorkflowNode.agentWith("classify", { id: "c1", prompt: "Classify: refund please", model: classifier, output: Category }),
+          WorkflowNode.agentWith("help", {
+            id: "h1",
+            prompt: "Help with {{nodes.c1.output.category}}",
+            model: helper,
+            tools: registry,
+            maxSteps: 3,
+            profile: ExecutionProfile.LowLatency
+          })
+        ),
+        Workflow.connect("c1", "h1")
+      )
+      const { events, onEvent } = yield* recorder
+      const result = yield* WorkflowExecutor.execute(workflow, undefined, { onEvent })
+      assert.strictEqual(result.state, "succeeded")
+      assert.deepStrictEqual(result.nodes.classify!.output, { category: "billing" })
+      assert.strictEqual(result.nodes.help!.output, "Refunded 5.00.")
+      assert.deepStrictEqual(result.nodes.help!.usage, { inputTokens: 20, outputTokens: 10 })
+      const user = helperModel.requests[0]!.prompt.content.find((m) => m.role === "user")!
+      assert.deepStrictEqual(user.content.map((p) => (p.type === "text" ? p.text : p.type)), ["Help with billing"])
+      assert.deepStrictEqual(helperModel.requests[0]!.tools, ["Refund"])
+      const calls = (yield* events).filter((e) => e.type === "agent-tool-call" || e.type === "agent-tool-result")
+      assert.deepStrictEqual(calls.map(summary), ["tool-call help Refund", "tool-result help Refund"])
+      assert.deepStrictEqual(calls.map((e) => e.node), ["h1", "h1"])
+      const toolResult = calls[1]!
+      assert.deepStrictEqual(toolResult.type === "agent-tool-result" ? toolResult.result : undefined, { refunded: 500 })
+      assert.strictEqual((yield* registry.metrics("Refund")).calls, 1)
     }))
 })
