@@ -99,7 +99,7 @@ export interface DurableWorkflow<In, R> {
   readonly poll: (executionId: string) => Effect.Effect<Option.Option<WorkflowResult>, never, WorkflowEngine.WorkflowEngine>
   /** The execution id of the run with this key. */
   readonly executionId: (key: string) => Effect.Effect<string>
-  /** Sends a value to a `signal` node (its id; `<subworkflow>/<id>` inside a subworkflow) of a run. */
+  /** Sends a value to a `signal` node of a run, by name or id (`<subworkflow>/<id>` inside a subworkflow). */
   readonly signal: (options: {
     readonly executionId: string
     readonly node: string
@@ -260,13 +260,15 @@ export const make = <In, R>(workflow: Workflow.Workflow<In, R, any>, options: Op
         return Effect.map(result.value.exit, Option.some)
       }) as Effect.Effect<Option.Option<WorkflowResult>, never, WorkflowEngine.WorkflowEngine>,
     executionId: (key) => executionIdOf(name, key),
-    signal: ({ executionId, node, value }) => {
-      const deferred = signalDeferred(node)
-      return DurableDeferred.succeed(deferred, {
-        token: DurableDeferred.tokenFromExecutionId(deferred, { workflow: definition, executionId }),
-        value
-      })
-    },
+    signal: ({ executionId, node, value }) =>
+      Effect.flatMap(Effect.orDie(compile(workflow)), (plan) => {
+        const i = plan.byRef.get(node)
+        const deferred = signalDeferred(i === undefined ? node : plan.nodes[i]!.node.id)
+        return DurableDeferred.succeed(deferred, {
+          token: DurableDeferred.tokenFromExecutionId(deferred, { workflow: definition, executionId }),
+          value
+        })
+      }),
     interrupt: (executionId) => definition.interrupt(executionId)
   }
 }

@@ -90,7 +90,7 @@ export interface Options {
 export interface RunHandle {
   readonly runId: string
   readonly result: Effect.Effect<WorkflowResult>
-  /** Sends a value to a `signal` node (before or while it waits). */
+  /** Sends a value to a `signal` node, by name or id (before or while it waits). */
   readonly signal: (node: string, value: unknown) => Effect.Effect<void>
   readonly interrupt: Effect.Effect<void>
 }
@@ -144,7 +144,12 @@ const prepare = <In, R>(
       vars: options.vars,
       profile
     }).pipe(Effect.tap(WorkflowStats.record))
-    return { run, runId, signal: (node, value) => Effect.asVoid(Deferred.succeed(gate(node), value)) }
+    // A signal node by name or id (`<subworkflow>/<id>` inside a subworkflow).
+    const keyOf = (node: string) => {
+      const i = plan.byRef.get(node)
+      return i === undefined ? node : plan.nodes[i]!.node.id
+    }
+    return { run, runId, signal: (node, value) => Effect.asVoid(Deferred.succeed(gate(keyOf(node)), value)) }
   })
 
 /**

@@ -280,7 +280,8 @@ export type Refs<N> = N extends { readonly name: infer Name extends string; read
 
 const base = <Name extends string>(kind: Kind, name: Name, options: CommonOptions) => ({
   kind,
-  id: options.id ?? name,
+  // The constructors type it as their `Id` (the name unless `id` is given).
+  id: (options.id ?? name) as never,
   name,
   description: options.description,
   timeout: options.timeout === undefined ? undefined : Duration.fromInputUnsafe(options.timeout),
@@ -324,10 +325,15 @@ export interface AgentOptions<Out extends SchemaNoServices, R> extends CommonOpt
  * @category constructors
  * @since 0.2.0
  */
-export const agent = <const Name extends string, Out extends SchemaNoServices = typeof Schema.String, R = never>(
+export const agent = <
+  const Name extends string,
+  Out extends SchemaNoServices = typeof Schema.String,
+  R = never,
+  const Id extends string = Name
+>(
   name: Name,
-  options: AgentOptions<Out, R>
-): AgentNode<Name, R | LanguageModel.LanguageModel> => ({
+  options: AgentOptions<Out, R> & { readonly id?: Id }
+): AgentNode<Name, R | LanguageModel.LanguageModel> & { readonly id: Id } => ({
   ...base("agent", name, options),
   kind: "agent",
   prompt: options.prompt,
@@ -348,10 +354,15 @@ export const agent = <const Name extends string, Out extends SchemaNoServices = 
  * @category constructors
  * @since 0.2.0
  */
-export const agentWith = <const Name extends string, Out extends SchemaNoServices = typeof Schema.String, R = never>(
+export const agentWith = <
+  const Name extends string,
+  Out extends SchemaNoServices = typeof Schema.String,
+  R = never,
+  const Id extends string = Name
+>(
   name: Name,
-  options: AgentOptions<Out, R> & { readonly model: ModelSource }
-): AgentNode<Name, R> => agent(name, options) as never
+  options: AgentOptions<Out, R> & { readonly model: ModelSource; readonly id?: Id }
+): AgentNode<Name, R> & { readonly id: Id } => agent(name, options) as never
 
 /**
  * Options of a transform node.
@@ -380,8 +391,12 @@ export const transform = <
   In extends SchemaNoServices = typeof Schema.Unknown,
   Out extends SchemaNoServices = typeof Schema.Unknown,
   E = never,
-  R = never
->(name: Name, options: TransformOptions<In, Out, E, R>): TransformNode<Name, R> => ({
+  R = never,
+  const Id extends string = Name
+>(
+  name: Name,
+  options: TransformOptions<In, Out, E, R> & { readonly id?: Id }
+): TransformNode<Name, R> & { readonly id: Id } => ({
   ...base("transform", name, options),
   kind: "transform",
   from: options.from,
@@ -410,10 +425,16 @@ export interface ConditionOptions<In extends SchemaNoServices, E, R> extends Com
  * @category constructors
  * @since 0.2.0
  */
-export const condition = <const Name extends string, In extends SchemaNoServices = typeof Schema.Unknown, E = never, R = never>(
+export const condition = <
+  const Name extends string,
+  In extends SchemaNoServices = typeof Schema.Unknown,
+  E = never,
+  R = never,
+  const Id extends string = Name
+>(
   name: Name,
-  options: ConditionOptions<In, E, R>
-): ConditionNode<Name, R> => ({
+  options: ConditionOptions<In, E, R> & { readonly id?: Id }
+): ConditionNode<Name, R> & { readonly id: Id } => ({
   ...base("condition", name, options),
   kind: "condition",
   from: options.from,
@@ -428,10 +449,10 @@ export const condition = <const Name extends string, In extends SchemaNoServices
  * @category constructors
  * @since 0.2.0
  */
-export const join = <const Name extends string>(
+export const join = <const Name extends string, const Id extends string = Name>(
   name: Name,
-  options: CommonOptions & { readonly mode?: "all" | "any" } = {}
-): JoinNode<Name> => ({ ...base("join", name, options), kind: "join", mode: options.mode ?? "all" })
+  options: CommonOptions & { readonly mode?: "all" | "any"; readonly id?: Id } = {}
+): JoinNode<Name> & { readonly id: Id } => ({ ...base("join", name, options), kind: "join", mode: options.mode ?? "all" })
 
 /**
  * Fan-out: runs `each` once per element of `items` (a template giving a list), at most `concurrency` at once
@@ -441,14 +462,15 @@ export const join = <const Name extends string>(
  * @category constructors
  * @since 0.2.0
  */
-export const map = <const Name extends string, R>(
+export const map = <const Name extends string, R, const Id extends string = Name>(
   name: Name,
   options: CommonOptions & {
+    readonly id?: Id
     readonly items: TemplateValue
     readonly concurrency?: number
     readonly each: MapItemNode<R>
   }
-): MapNode<Name, R> => ({
+): MapNode<Name, R> & { readonly id: Id } => ({
   ...base("map", name, options),
   kind: "map",
   items: options.items,
@@ -464,10 +486,10 @@ export const map = <const Name extends string, R>(
  * @category constructors
  * @since 0.2.0
  */
-export const delay = <const Name extends string>(
+export const delay = <const Name extends string, const Id extends string = Name>(
   name: Name,
-  options: CommonOptions & { readonly duration: Duration.Input }
-): DelayNode<Name> => ({
+  options: CommonOptions & { readonly duration: Duration.Input; readonly id?: Id }
+): DelayNode<Name> & { readonly id: Id } => ({
   ...base("delay", name, options),
   kind: "delay",
   duration: Duration.fromInputUnsafe(options.duration)
@@ -480,10 +502,10 @@ export const delay = <const Name extends string>(
  * @category constructors
  * @since 0.2.0
  */
-export const subworkflow = <const Name extends string, W extends SubworkflowNode["workflow"]>(
+export const subworkflow = <const Name extends string, W extends SubworkflowNode["workflow"], const Id extends string = Name>(
   name: Name,
-  options: CommonOptions & { readonly workflow: W; readonly from?: TemplateValue }
-): SubworkflowNode<Name, W extends { readonly "~services"?: (_: never) => infer R } ? R : never> => ({
+  options: CommonOptions & { readonly workflow: W; readonly from?: TemplateValue; readonly id?: Id }
+): SubworkflowNode<Name, W extends { readonly "~services"?: (_: never) => infer R } ? R : never> & { readonly id: Id } => ({
   ...base("subworkflow", name, options),
   kind: "subworkflow",
   workflow: options.workflow,
@@ -497,7 +519,7 @@ export const subworkflow = <const Name extends string, W extends SubworkflowNode
  * @category constructors
  * @since 0.2.0
  */
-export const signal = <const Name extends string, S extends SchemaNoServices = typeof Schema.Unknown>(
+export const signal = <const Name extends string, S extends SchemaNoServices = typeof Schema.Unknown, const Id extends string = Name>(
   name: Name,
-  options: CommonOptions & { readonly schema?: S } = {}
-): SignalNode<Name> => ({ ...base("signal", name, options), kind: "signal", schema: options.schema })
+  options: CommonOptions & { readonly schema?: S; readonly id?: Id } = {}
+): SignalNode<Name> & { readonly id: Id } => ({ ...base("signal", name, options), kind: "signal", schema: options.schema } as never)

@@ -187,6 +187,17 @@ describe("Workflow", () => {
       assert.deepStrictEqual(error.problems, problems)
     }))
 
+  it("the builder checks node names at compile time", () => {
+    const two = Workflow.make("typed").pipe(Workflow.add(WorkflowNode.join("a"), WorkflowNode.join("b", { id: "b1" })))
+    Workflow.connect("a", "b1")(two)
+    Workflow.chain("a", "b")(two)
+    // @ts-expect-error: "c" is no node of the workflow
+    Workflow.connect("a", "c")(two)
+    // @ts-expect-error: nor is "d"
+    Workflow.entry("d")(two)
+    assert.strictEqual(two.nodes.length, 2)
+  })
+
   it.effect("a valid workflow has no problems; a bad input is refused", () =>
     Effect.gen(function*() {
       assert.deepStrictEqual(Workflow.validate(Triage), [])

@@ -401,6 +401,12 @@ export const runPlan = (plan: Plan, input: unknown, ctx: RunContext): Effect.Eff
     // Fail-fast: interrupt what runs, skip what has not started.
     const stop = Effect.gen(function*() {
       stopped = true
+      // Nodes that finished before the stop keep their results.
+      for (const { exit, index } of yield* Queue.clear(completions)) {
+        if (!running.has(index) || !Exit.isSuccess(exit)) continue
+        running.delete(index)
+        complete(index, exit.value)
+      }
       const fibers = [...running.entries()]
       running.clear()
       yield* Fiber.interruptAll(fibers.map(([, f]) => f))
