@@ -27,6 +27,8 @@ describe("WorkflowPostgres", () => {
         const second = yield* child(["chain", url, "order-1"])
         const resumed = yield* result(second)
         assert.strictEqual(resumed.state, "succeeded")
+        // The same execution: the nodes of the first process recorded the id the result carries.
+        assert.deepStrictEqual([...new Set(before.map((r) => r.run))], [resumed.runId])
         const runs = yield* nodeRuns
         for (let i = 0; i < 10; i++) {
           const node = resumed.nodes[`n${i}`]!

@@ -41,6 +41,7 @@ export const sqlLayer = (url: string): Layer.Layer<SqlClient.SqlClient> =>
   Layer.orDie(WorkflowPostgres.layerSql({ url, maxConnections: 2 }))
 
 export interface NodeRun {
+  readonly run: string
   readonly node: string
   readonly pid: number
   readonly phase: "start" | "end"
@@ -48,7 +49,7 @@ export interface NodeRun {
 
 export const nodeRuns: Effect.Effect<ReadonlyArray<NodeRun>, never, SqlClient.SqlClient> = Effect.flatMap(
   SqlClient.SqlClient,
-  (sql) => sql<NodeRun>`SELECT node, pid, phase FROM wf_node_runs ORDER BY id`
+  (sql) => sql<NodeRun>`SELECT run, node, pid, phase FROM wf_node_runs ORDER BY id`
 ).pipe(Effect.orDie)
 
 /** Re-runs `query` every 100 ms until `done` holds (failing after `timeout`, which is generous: a busy machine). */
