@@ -66,7 +66,8 @@ export const UnreachableNode = Schema.TaggedStruct("UnreachableNode", { node: Sc
 
 /**
  * A template naming a node that does not exist or does not run before this one (`nodes`), an input field the input
- * Schema does not have (`input`), or `item`/`index` outside a map's node.
+ * Schema does not have (`input`), `item`/`index` outside a map's node (`item`), or a `{{...}}` that is none of the
+ * known forms (`template`).
  *
  * @category models
  * @since 0.2.0
@@ -74,7 +75,7 @@ export const UnreachableNode = Schema.TaggedStruct("UnreachableNode", { node: Sc
 export const UnknownReference = Schema.TaggedStruct("UnknownReference", {
   node: Schema.String,
   reference: Schema.String,
-  scope: Schema.Literals(["nodes", "input", "item"]),
+  scope: Schema.Literals(["nodes", "input", "item", "template"]),
   reason: Schema.Literals(["unknown", "not-upstream"])
 })
 
@@ -127,9 +128,11 @@ export const describeProblem = (problem: Problem): string => {
     case "UnreachableNode":
       return `node ${problem.node} is not reachable from the entry nodes`
     case "UnknownReference":
-      return `node ${problem.node} refers to ${problem.reference}, which ${
-        problem.reason === "unknown" ? "does not exist" : "does not run before it"
-      }`
+      return problem.scope === "template"
+        ? `node ${problem.node} has a template {{${problem.reference}}} of no known form`
+        : `node ${problem.node} refers to ${problem.reference}, which ${
+          problem.reason === "unknown" ? "does not exist" : "does not run before it"
+        }`
     case "ConditionWithoutBranches":
       return `condition ${problem.node} has no outgoing edges`
   }

@@ -137,7 +137,7 @@ describe("Workflow", () => {
           {
             kind: "agent",
             name: "writer",
-            prompt: "Use {{nodes.ghost.output}} and {{input.missing}} and {{nodes.later.output}}"
+            prompt: "Use {{nodes.ghost.output}} and {{input.missing}} and {{nodes.later.output}} and {{whatever}}"
           },
           { kind: "transform", name: "later", ref: "id" }
         ],
@@ -176,6 +176,7 @@ describe("Workflow", () => {
       assert.deepInclude(problems, { _tag: "ConditionWithoutBranches", node: "route" })
       const references = problems.filter((p) => p._tag === "UnknownReference")
       assert.deepStrictEqual(references.map((r) => [r.reference, r.scope, r.reason]), [
+        ["whatever", "template", "unknown"],
         ["nodes.ghost.output", "nodes", "unknown"],
         ["input.missing", "input", "unknown"],
         ["nodes.later.output", "nodes", "not-upstream"]

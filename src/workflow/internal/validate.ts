@@ -185,7 +185,7 @@ export const validateGraph = (workflow: Workflow<any, any, any>): Array<Problem>
     const check = (templates: ReadonlyArray<WorkflowNode.TemplateValue>, inMap: boolean) => {
       for (const template of templates) {
         const compiled = Template.compile(template, (expression) =>
-          problems.push({ _tag: "UnknownReference", node: node.name, reference: expression, scope: "nodes", reason: "unknown" }))
+          problems.push({ _tag: "UnknownReference", node: node.name, reference: expression, scope: "template", reason: "unknown" }))
         for (const ref of Template.refs(compiled)) {
           if (ref.scope === "nodes") {
             const target = index.get(ref.node!)
