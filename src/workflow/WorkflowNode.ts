@@ -515,6 +515,7 @@ export const subworkflow = <const Name extends string, W extends SubworkflowNode
 /**
  * Waits for a value from outside the run (an approval, a human's answer), then outputs it. Send it with the run
  * handle's `signal` (`WorkflowExecutor.start`) or, on a durable run, `DurableWorkflow.signal`, also after a restart.
+ * `schema` checks the value (in its JSON form); one that does not fit fails the node.
  *
  * @category constructors
  * @since 0.2.0

@@ -182,8 +182,8 @@ export const runPlan = (plan: Plan, input: unknown, ctx: RunContext): Effect.Eff
           return Effect.andThen(
             started(p),
             timed(Effect.flatMap(journal.signal(key, node), (value) =>
+              // The value is checked against the node's Schema in its JSON form, and kept in that form.
               p.input === undefined ? Effect.succeed({ ok: true, output: value }) : p.input.decode(value).pipe(
-                Effect.flatMap(() => p.input!.encode(value as never)),
                 Effect.as({ ok: true, output: value }),
                 Effect.catch((e) => Effect.succeed({ ok: false, error: errorMessage(e) }))
               )))
