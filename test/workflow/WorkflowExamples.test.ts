@@ -4,7 +4,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
 import { spawn } from "node:child_process"
-import { serverUrl } from "./postgres-support.ts"
+import { database } from "./postgres-support.ts"
 
 const example = new URL("../../examples/workflow-durable.ts", import.meta.url).pathname
 
@@ -33,7 +33,7 @@ const run = (url: string, key: string, until?: string) =>
 describe("examples/workflow-durable.ts", () => {
   it.live("killed mid-run and started again, it resumes from the journal", () =>
     Effect.gen(function*() {
-      const url = yield* serverUrl
+      const url = yield* database("wf_example")
       const key = `example-${process.pid}-${Date.now().toString(36)}`
       const first = yield* run(url, key, "[pause started]")
       assert.include(first.output, "[outline finished]")
