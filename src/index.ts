@@ -46,3 +46,26 @@ export * as ToolRegistry from "./tools/ToolRegistry.ts"
 export * as ToolRegistryError from "./tools/ToolRegistryError.ts"
 /** @since 0.2.0 */
 export * as ExecutionProfile from "./resilience/ExecutionProfile.ts"
+/** @since 0.2.0 */
+export * as Workflow from "./workflow/Workflow.ts"
+/** @since 0.2.0 */
+export * as WorkflowNode from "./workflow/WorkflowNode.ts"
+/** @since 0.2.0 */
+export * as WorkflowExecutor from "./workflow/WorkflowExecutor.ts"
+/** @since 0.2.0 */
+export * as WorkflowEvent from "./workflow/WorkflowEvent.ts"
+/** @since 0.2.0 */
+export * as WorkflowResult from "./workflow/WorkflowResult.ts"
+/** @since 0.2.0 */
+export * as WorkflowError from "./workflow/WorkflowError.ts"
+/** @since 0.2.0 */
+export * as WorkflowJson from "./workflow/WorkflowJson.ts"
+/** @since 0.2.0 */
+export * as WorkflowStats from "./workflow/WorkflowStats.ts"
+/**
+ * Durable runs on effect/workflow. The PostgreSQL engines are in `effect-llama/workflow/WorkflowPostgres` (not
+ * re-exported here: that module needs the optional `@effect/sql-pg`).
+ *
+ * @since 0.2.0
+ */
+export * as DurableWorkflow from "./workflow/DurableWorkflow.ts"
