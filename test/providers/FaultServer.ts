@@ -132,7 +132,7 @@ export const sse = (events: ReadonlyArray<unknown>): Array<string> =>
   events.map((e) => `data: ${typeof e === "string" ? e : JSON.stringify(e)}\n\n`)
 
 /** Named SSE events (Anthropic): `event: <type>` and `data: <json>`. */
-export const namedSse = (events: ReadonlyArray<{ readonly type: string }>): Array<string> =>
+export const namedSse = (events: ReadonlyArray<{ readonly type: string; readonly [key: string]: unknown }>): Array<string> =>
   events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`)
 
 // ----------------------------------------------------------------------------------------------------------------

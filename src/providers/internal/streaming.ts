@@ -30,26 +30,39 @@ export const decode = <A, B, R>(
     Effect.sync(() => {
       const decoder = make()
       let ended = false
+      // An error after some outputs of the same chunk: those outputs go out first, the error at the next pull.
+      let failure: AiError.AiError | undefined
+      const emit = (out: Array<B>, error: AiError.AiError | undefined): Pull.Pull<Arr.NonEmptyReadonlyArray<B>, AiError.AiError> | undefined => {
+        if (error !== undefined) {
+          if (out.length === 0) return Effect.fail(error)
+          failure = error
+        }
+        return out.length > 0 ? Effect.succeed(out as unknown as Arr.NonEmptyReadonlyArray<B>) : undefined
+      }
       const finish = (): Pull.Pull<Arr.NonEmptyReadonlyArray<B>, AiError.AiError> => {
         ended = true
         const out: Array<B> = []
-        const error = decoder.end(out)
-        if (error !== undefined) return Effect.fail(error)
-        return out.length > 0 ? Effect.succeed(out as unknown as Arr.NonEmptyReadonlyArray<B>) : Cause.done()
+        return emit(out, decoder.end(out)) ?? Cause.done()
       }
-      const next: Pull.Pull<Arr.NonEmptyReadonlyArray<B>, AiError.AiError> = Effect.suspend(() =>
-        ended ? Cause.done() : pull.pipe(
+      const next: Pull.Pull<Arr.NonEmptyReadonlyArray<B>, AiError.AiError> = Effect.suspend(() => {
+        if (failure !== undefined) {
+          const error = failure
+          failure = undefined
+          ended = true
+          return Effect.fail(error)
+        }
+        return ended ? Cause.done() : pull.pipe(
           Effect.flatMap((inputs) => {
             const out: Array<B> = []
             for (const input of inputs) {
               const error = decoder.feed(input, out)
-              if (error !== undefined) return Effect.fail(error)
+              if (error !== undefined) return emit(out, error)!
             }
-            return out.length > 0 ? Effect.succeed(out as unknown as Arr.NonEmptyReadonlyArray<B>) : next
+            return emit(out, undefined) ?? next
           }),
           Pull.catchDone(finish)
         )
-      )
+      })
       return next
     }))
 
