@@ -183,9 +183,9 @@ export const make = (settings: Settings): Effect.Effect<Policy, never, Scope.Sco
     const keyed = <A extends Metric.Metric<any, any>>(metric: A) => Metric.withAttributes(metric, { key })
     let retries = 0
 
-    const reject = (rejection: Rejection) =>
+    const reject = (rejection: Rejection, method: string) =>
       Metric.update(Metric.withAttributes(metrics.rejections, { key, kind: rejection._tag }), 1).pipe(
-        Effect.andThen(Effect.fail(rejectionError(rejection)))
+        Effect.andThen(Effect.fail(rejectionError(rejection, method)))
       )
 
     // -- circuit breaker ------------------------------------------------------
@@ -214,23 +214,23 @@ export const make = (settings: Settings): Effect.Effect<Policy, never, Scope.Sco
         ? { _tag: "CircuitHalfOpen", key }
         : undefined
 
-    const guard = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | AiError.AiError, R> =>
+    const guard = <A, E, R>(self: Effect.Effect<A, E, R>, method: string): Effect.Effect<A, E | AiError.AiError, R> =>
       breaker === undefined ? self : breaker.execute(self, { key, classify }).pipe(
         Effect.catchIf(
           (e): e is CircuitBreaker.CircuitBreakerError => e instanceof CircuitBreaker.CircuitBreakerError,
           (e) => {
             const rejection = circuitRejection(e)
-            return rejection === undefined ? Effect.die(e) : reject(rejection)
+            return rejection === undefined ? Effect.die(e) : reject(rejection, method)
           }
         )
       ) as Effect.Effect<A, E | AiError.AiError, R>
 
     // A stream is admitted once, and its end is recorded as the call's outcome.
-    const guardStream = <A, E, R>(self: Stream.Stream<A, E, R>): Stream.Stream<A, E | AiError.AiError, R> =>
+    const guardStream = <A, E, R>(self: Stream.Stream<A, E, R>, method: string): Stream.Stream<A, E | AiError.AiError, R> =>
       breaker === undefined ? self : Stream.unwrap(Effect.gen(function*() {
         const admitted = yield* Deferred.make<void, AiError.AiError>()
         const outcome = yield* Deferred.make<void, unknown>()
-        const fiber = yield* guard(Deferred.succeed(admitted, undefined).pipe(Effect.andThen(Deferred.await(outcome)))).pipe(
+        const fiber = yield* guard(Deferred.succeed(admitted, undefined).pipe(Effect.andThen(Deferred.await(outcome))), method).pipe(
           Effect.catch((error) => Deferred.fail(admitted, error as AiError.AiError)),
           Effect.forkScoped
         )
@@ -245,7 +245,7 @@ export const make = (settings: Settings): Effect.Effect<Policy, never, Scope.Sco
       Effect.provide(yield* storeOf(RateLimiter.RateLimiterStore, RateLimiter.layerStoreMemory))
     )
     const limits = settings.rateLimit
-    const consume = (which: "requests" | "tokens", tokens: number, wait: boolean) =>
+    const consume = (which: "requests" | "tokens", tokens: number, wait: boolean, method: string) =>
       Effect.gen(function*() {
         const limit = limits?.[which]
         if (limiter === undefined || limit === undefined || tokens <= 0) return
@@ -258,16 +258,18 @@ export const make = (settings: Settings): Effect.Effect<Policy, never, Scope.Sco
           onExceeded: wait && limits?.onExceeded === "fail" ? "fail" : "delay"
         }).pipe(Effect.catch((error) =>
           error.reason._tag === "RateLimitExceeded"
-            ? reject({ _tag: "RateLimited", key, retryAfter: error.reason.retryAfter })
+            ? reject({ _tag: "RateLimited", key, retryAfter: error.reason.retryAfter }, method)
             : Effect.die(error)
         ))
         if (wait && Duration.isGreaterThan(result.delay, Duration.zero)) yield* Effect.sleep(result.delay)
       })
-    const admit = (tokens: number | undefined) =>
-      limiter === undefined ? Effect.void : consume("requests", 1, true).pipe(Effect.andThen(consume("tokens", tokens ?? 0, true)))
+    const admit = (tokens: number | undefined, method: string) =>
+      limiter === undefined
+        ? Effect.void
+        : consume("requests", 1, true, method).pipe(Effect.andThen(consume("tokens", tokens ?? 0, true, method)))
     // Afterwards: the tokens the call used beyond the estimate (recorded, never waited for).
-    const settle = (estimate: number | undefined, used: number | undefined) =>
-      limiter === undefined || used === undefined ? Effect.void : consume("tokens", used - (estimate ?? 0), false)
+    const settle = (estimate: number | undefined, used: number | undefined, method: string) =>
+      limiter === undefined || used === undefined ? Effect.void : consume("tokens", used - (estimate ?? 0), false, method)
 
     // -- retry ----------------------------------------------------------------
     const { retry } = settings
@@ -288,9 +290,10 @@ export const make = (settings: Settings): Effect.Effect<Policy, never, Scope.Sco
     const semaphore = yield* Semaphore.make(settings.concurrency)
     let active = 0
     let waiting = 0
-    const busy = () => reject({ _tag: "Busy", key, concurrency: settings.concurrency, queue: settings.queue })
-    const acquire = Effect.suspend(() => {
-      if (active >= settings.concurrency && waiting >= settings.queue) return busy()
+    const acquire = (method: string) => Effect.suspend(() => {
+      if (active >= settings.concurrency && waiting >= settings.queue) {
+        return reject({ _tag: "Busy", key, concurrency: settings.concurrency, queue: settings.queue }, method)
+      }
       waiting++
       return Semaphore.take(semaphore, 1).pipe(
         Effect.onExit(() => Effect.sync(() => waiting--)),
@@ -301,41 +304,42 @@ export const make = (settings: Settings): Effect.Effect<Policy, never, Scope.Sco
       active--
       return Semaphore.release(semaphore, 1)
     })
-    const bulkhead = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-      Effect.acquireUseRelease(acquire, () => self, () => release)
+    const bulkhead = <A, E, R>(self: Effect.Effect<A, E, R>, method: string) =>
+      Effect.acquireUseRelease(acquire(method), () => self, () => release)
 
     // -- timeouts -------------------------------------------------------------
-    const attemptTimeout = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    const attemptTimeout = <A, E, R>(self: Effect.Effect<A, E, R>, method: string) =>
       Effect.timeoutOrElse(self, {
         duration: settings.attemptTimeout,
-        orElse: () => reject({ _tag: "AttemptTimeout", key, timeout: settings.attemptTimeout })
+        orElse: () => reject({ _tag: "AttemptTimeout", key, timeout: settings.attemptTimeout }, method)
       })
-    const deadline = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    const deadline = <A, E, R>(self: Effect.Effect<A, E, R>, method: string) =>
       Effect.timeoutOrElse(self, {
         duration: settings.deadline,
-        orElse: () => reject({ _tag: "DeadlineExceeded", key, deadline: settings.deadline })
+        orElse: () => reject({ _tag: "DeadlineExceeded", key, deadline: settings.deadline }, method)
       })
 
     const run = <A, E, R>(self: Effect.Effect<A, E, R>, info: CallInfo<A>): Effect.Effect<A, E | AiError.AiError, R> =>
-      admit(info.tokens).pipe(
-        Effect.andThen(attemptTimeout(self)),
-        guard,
+      admit(info.tokens, info.method).pipe(
+        Effect.andThen(attemptTimeout(self, info.method)),
+        (attempt) => guard(attempt, info.method),
         Effect.retry(schedule),
-        Effect.tap((value) => settle(info.tokens, info.usage?.(value))),
-        bulkhead,
-        deadline
+        Effect.tap((value) => settle(info.tokens, info.usage?.(value), info.method)),
+        (call) => bulkhead(call, info.method),
+        (call) => deadline(call, info.method)
       )
 
     const stream = <A, E, R>(self: Stream.Stream<A, E, R>, info: CallInfo<A>): Stream.Stream<A, E | AiError.AiError, R> =>
       Stream.unwrap(Effect.gen(function*() {
-        yield* Effect.acquireRelease(acquire, () => release)
+        const { method } = info
+        yield* Effect.acquireRelease(acquire(method), () => release)
         let emitted = false
-        const idle = () => Stream.fromEffect(reject({ _tag: "AttemptTimeout", key, timeout: settings.attemptTimeout }))
-        const attempt = Stream.unwrap(Effect.as(admit(info.tokens), guardStream(self))).pipe(
+        const idle = () => Stream.fromEffect(reject({ _tag: "AttemptTimeout", key, timeout: settings.attemptTimeout }, method))
+        const attempt = Stream.unwrap(Effect.as(admit(info.tokens, method), guardStream(self, method))).pipe(
           Stream.timeoutOrElse({ duration: settings.attemptTimeout, orElse: idle })
         )
         const deadlineReached = Effect.sleep(settings.deadline).pipe(
-          Effect.andThen(reject({ _tag: "DeadlineExceeded", key, deadline: settings.deadline }))
+          Effect.andThen(reject({ _tag: "DeadlineExceeded", key, deadline: settings.deadline }, method))
         )
         return attempt.pipe(
           Stream.mapArray((parts) => {
@@ -345,7 +349,7 @@ export const make = (settings: Settings): Effect.Effect<Policy, never, Scope.Sco
           Stream.retry(Schedule.while(schedule, () => !emitted)),
           Stream.tap((part) => {
             const used = info.usage?.(part)
-            return used === undefined ? Effect.void : settle(info.tokens, used)
+            return used === undefined ? Effect.void : settle(info.tokens, used, method)
           }),
           Stream.interruptWhen(deadlineReached)
         )
