@@ -53,9 +53,17 @@ export interface Options {
   readonly attemptTimeout?: Duration.Input | undefined
   readonly deadline?: Duration.Input | undefined
   /** `false`: no retries. */
-  readonly retry?: Partial<RetrySettings> | false | undefined
+  readonly retry?: {
+    readonly times?: number | undefined
+    readonly base?: Duration.Input | undefined
+    readonly max?: Duration.Input | undefined
+    readonly jitter?: boolean | undefined
+  } | false | undefined
   /** `false`: no circuit breaker. */
-  readonly circuit?: Partial<CircuitSettings> | false | undefined
+  readonly circuit?: {
+    readonly failureThreshold?: number | undefined
+    readonly resetAfter?: Duration.Input | undefined
+  } | false | undefined
   /** The longest `retryAfter` honoured; longer waits are cut to it. Default 60 seconds. */
   readonly retryAfterCap?: Duration.Input | undefined
   readonly rateLimit?: RateLimit | undefined
@@ -91,8 +99,16 @@ export const resolve = (options: Options, profile: ExecutionProfile, key: string
   queue: Math.max(0, options.queue ?? profile.queue),
   attemptTimeout: Duration.fromInputUnsafe(options.attemptTimeout ?? profile.attemptTimeout),
   deadline: Duration.fromInputUnsafe(options.deadline ?? profile.deadline),
-  retry: options.retry === false ? { ...profile.retry, times: 0 } : { ...profile.retry, ...options.retry },
-  circuit: options.circuit === false ? undefined : { ...profile.circuit, ...options.circuit },
+  retry: options.retry === false ? { ...profile.retry, times: 0 } : {
+    times: options.retry?.times ?? profile.retry.times,
+    base: Duration.fromInputUnsafe(options.retry?.base ?? profile.retry.base),
+    max: Duration.fromInputUnsafe(options.retry?.max ?? profile.retry.max),
+    jitter: options.retry?.jitter ?? profile.retry.jitter
+  },
+  circuit: options.circuit === false ? undefined : {
+    failureThreshold: options.circuit?.failureThreshold ?? profile.circuit.failureThreshold,
+    resetAfter: Duration.fromInputUnsafe(options.circuit?.resetAfter ?? profile.circuit.resetAfter)
+  },
   retryAfterCap: Duration.fromInputUnsafe(options.retryAfterCap ?? Duration.seconds(60)),
   rateLimit: options.rateLimit
 })
