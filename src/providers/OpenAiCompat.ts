@@ -311,7 +311,8 @@ export const layer = (options: Options): Layer.Layer<LanguageModel.LanguageModel
 
 /**
  * Like `layer`, with the API key and base URL read from `Config`: `OPENAI_API_KEY` (or the preset's key variable)
- * and `OPENAI_BASE_URL` (else the preset's base URL, else OpenAI's). A missing key is fine for local servers.
+ * and `OPENAI_BASE_URL` (else the preset's base URL, else OpenAI's); empty ones count as unset. A missing key is
+ * fine for local servers.
  *
  * @category layers
  * @since 0.2.0
@@ -341,9 +342,10 @@ export const resolveConnection = (options: {
     const keyConfig = options.apiKey ?? EffectConfig.Redacted(options.preset?.apiKeyVariable ?? "OPENAI_API_KEY")
     const apiKey = yield* EffectConfig.option(keyConfig)
     const baseUrl = yield* EffectConfig.option(options.baseUrl ?? EffectConfig.String("OPENAI_BASE_URL"))
+    // An empty variable counts as unset.
     return {
-      apiKey: Option.getOrUndefined(apiKey),
-      baseUrl: Option.getOrElse(baseUrl, () => options.preset?.baseUrl ?? defaultBaseUrl)
+      apiKey: Option.getOrUndefined(Option.filter(apiKey, (key) => Redacted.value(key) !== "")),
+      baseUrl: Option.getOrElse(Option.filter(baseUrl, (url) => url !== ""), () => options.preset?.baseUrl ?? defaultBaseUrl)
     }
   })
 

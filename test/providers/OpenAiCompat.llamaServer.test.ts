@@ -4,6 +4,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer, Ref, Schema, Stream } from "effect"
 import { EmbeddingModel, LanguageModel, Tool, Toolkit } from "effect/ai"
+import * as Anthropic from "../../src/providers/Anthropic.ts"
 import * as OpenAiCompat from "../../src/providers/OpenAiCompat.ts"
 import * as OpenAiCompatEmbeddingModel from "../../src/providers/OpenAiCompatEmbeddingModel.ts"
 import * as OpenAiPresets from "../../src/providers/OpenAiPresets.ts"
@@ -148,6 +149,22 @@ layer(Remote, { timeout: LlamaServer.startTimeout, excludeTestServices: true })(
       const models = yield* OpenAiCompat.listModels({ baseUrl: `${baseUrl}/v1` })
       assert.isAtLeast(models.length, 1)
       assert.include(models[0]!.id, "tiny-qwen2")
+    }))
+
+  it.effect("the Anthropic provider on llama-server's /v1/messages: streamed text equals the whole reply", () =>
+    Effect.gen(function*() {
+      const { baseUrl } = yield* LlamaServer.LlamaServer
+      const claude = yield* Anthropic.make({
+        baseUrl: `${baseUrl}/v1`,
+        model: "tiny-qwen2",
+        config: { maxTokens: 20, topK: 1 } // greedy: the Messages API has no seed
+      })
+      const whole = yield* claude.generateText({ prompt: story })
+      const parts = yield* claude.streamText({ prompt: story }).pipe(Stream.runCollect)
+      assert.strictEqual(whole.finishReason, "length")
+      assert.strictEqual(whole.usage.outputTokens.total, 20)
+      assert.strictEqual(parts.flatMap((p) => (p.type === "text-delta" ? [p.delta] : [])).join(""), whole.text)
+      assert.strictEqual(parts.find((p) => p.type === "finish")?.usage.outputTokens.total, 20)
     }))
 
   it.effect("interrupting a stream cancels the request: the server's slot goes idle", () =>
