@@ -254,6 +254,19 @@ describe("Resilience around a remote provider", () => {
       assert.strictEqual((yield* Fiber.join(fiber)).text, "ok")
     }))
 
+  it.effect("a token limit counts the reported usage: past it, calls are rejected for the retryAfter they name", () =>
+    Effect.gen(function*() {
+      const { server, run } = yield* setup({ retry: false, rateLimit: { tokens: { limit: 50, window: "1 minute" }, onExceeded: "fail" } })
+      yield* server.script(F.json(200, F.completion("ok", { usage: { prompt_tokens: 30, completion_tokens: 10, total_tokens: 40 } })))
+      yield* run(generate) // ~1 token estimated, 40 reported
+      yield* run(generate) // 41 before it
+      const rejected = yield* Effect.flip(run(generate)) // 81 > 50
+      assert.isTrue(Rejection.isRejection(rejected, "RateLimited"))
+      assert.strictEqual(yield* count(server), 2)
+      yield* TestClock.adjust(rejected.retryAfter!)
+      assert.strictEqual((yield* run(generate)).text, "ok")
+    }))
+
   it.effect("an interrupted call is not retried", () =>
     Effect.gen(function*() {
       const { server, resilience, run } = yield* setup(noRetryJitter)
