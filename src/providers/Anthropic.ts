@@ -11,7 +11,7 @@ import { Config as EffectConfig, Context, Effect, Function, Layer, Option, Redac
 import { AiError, LanguageModel, Model, type Response } from "effect/ai"
 import { HttpClient } from "effect/http"
 import { eventDecoder, messageParts, toMessages, toToolChoice, toTools } from "./internal/anthropic.ts"
-import { type Site, streamCut } from "./internal/errors.ts"
+import { schemaError, type Site, streamCut } from "./internal/errors.ts"
 import { closedJsonSchema, type Json } from "./internal/json.ts"
 import { sse } from "./internal/streaming.ts"
 import * as Transport from "./internal/transport.ts"
@@ -139,10 +139,12 @@ export const make = Effect.fnUntraced(function*(options: Options): Effect.fn.Ret
       if (config.thinkingBudget !== undefined) out.thinking = { type: "enabled", budget_tokens: config.thinkingBudget }
       if (provider.responseFormat.type === "json") {
         const { objectName, schema } = provider.responseFormat
-        out.tools = [{ name: objectName, description: "Answer with this tool's input.", input_schema: closedJsonSchema(schema) }]
+        const inputSchema = yield* Effect.try({ try: () => closedJsonSchema(schema), catch: schemaError(site) })
+        out.tools = [{ name: objectName, description: "Answer with this tool's input.", input_schema: inputSchema }]
         out.tool_choice = { type: "tool", name: objectName }
       } else if (provider.tools.length > 0) {
-        out.tools = toTools(provider.tools)
+        const tools = provider.tools
+        out.tools = yield* Effect.try({ try: () => toTools(tools), catch: schemaError(site) })
         out.tool_choice = toToolChoice(provider.toolChoice, config.parallelToolCalls)
       }
       if (stream) out.stream = true

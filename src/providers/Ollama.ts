@@ -10,7 +10,7 @@
 import { Config as EffectConfig, Context, Effect, Function, Layer, Option, Stream } from "effect"
 import { AiError, LanguageModel, Model, type Response } from "effect/ai"
 import { HttpClient } from "effect/http"
-import { malformed, type Site, streamCut } from "./internal/errors.ts"
+import { malformed, schemaError, type Site, streamCut } from "./internal/errors.ts"
 import { closedJsonSchema, type Json } from "./internal/json.ts"
 import { lineDecoder, responseParts, toMessages, toTools } from "./internal/ollama.ts"
 import { ndjson } from "./internal/streaming.ts"
@@ -140,9 +140,13 @@ export const make = Effect.fnUntraced(function*(options: Options): Effect.fn.Ret
       const choice = provider.toolChoice
       if (provider.tools.length > 0 && choice !== "none") {
         const named = typeof choice === "object" && "tool" in choice ? choice.tool : undefined
-        out.tools = toTools(named === undefined ? provider.tools : provider.tools.filter((t) => t.name === named))
+        const tools = named === undefined ? provider.tools : provider.tools.filter((t) => t.name === named)
+        out.tools = yield* Effect.try({ try: () => toTools(tools), catch: schemaError(site) })
       }
-      if (provider.responseFormat.type === "json") out.format = closedJsonSchema(provider.responseFormat.schema)
+      if (provider.responseFormat.type === "json") {
+        const schema = provider.responseFormat.schema
+        out.format = yield* Effect.try({ try: () => closedJsonSchema(schema), catch: schemaError(site) })
+      }
       return out
     })
 

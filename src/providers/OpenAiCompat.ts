@@ -12,11 +12,10 @@ import { Config as EffectConfig, Context, Effect, Function, Layer, Option, Redac
 import { AiError, LanguageModel, Model, OpenAiStructuredOutput, type Response } from "effect/ai"
 import { HttpClient } from "effect/http"
 import { type Connection as ConnectionShape, defaultBaseUrl, endpointOf } from "./internal/connection.ts"
-import type { Site } from "./internal/errors.ts"
+import { schemaError, type Site, streamCut } from "./internal/errors.ts"
 import { closedJsonSchema, isObject, type Json, stringOf } from "./internal/json.ts"
 import { chunkDecoder, completionParts, toMessages, toToolChoice, toTools } from "./internal/openai.ts"
 import { sse } from "./internal/streaming.ts"
-import { streamCut } from "./internal/errors.ts"
 import * as Transport from "./internal/transport.ts"
 import type { Preset } from "./OpenAiPresets.ts"
 
@@ -178,13 +177,17 @@ export const make = Effect.fnUntraced(function*(options: Options): Effect.fn.Ret
       const named = typeof choice === "object" && "tool" in choice ? choice.tool : undefined
       if (provider.tools.length > 0 && !(choice === "none" && !toolChoiceSupported)) {
         const onlyNamed = named !== undefined && (!toolChoiceSupported || !namedToolChoice)
-        out.tools = toTools(onlyNamed ? provider.tools.filter((t) => t.name === named) : provider.tools)
+        const tools = onlyNamed ? provider.tools.filter((t) => t.name === named) : provider.tools
+        out.tools = yield* Effect.try({ try: () => toTools(tools), catch: schemaError(site) })
         if (toolChoiceSupported) out.tool_choice = onlyNamed ? "required" : toToolChoice(choice)
         if (config.parallelToolCalls !== undefined) out.parallel_tool_calls = config.parallelToolCalls
       }
       if (provider.responseFormat.type === "json") {
         const { objectName, schema } = provider.responseFormat
-        const jsonSchema = strict ? (OpenAiStructuredOutput.toCodecOpenAI(schema).jsonSchema as Json) : closedJsonSchema(schema)
+        const jsonSchema = yield* Effect.try({
+          try: () => strict ? (OpenAiStructuredOutput.toCodecOpenAI(schema).jsonSchema as Json) : closedJsonSchema(schema),
+          catch: schemaError(site)
+        })
         if (jsonObject) {
           out.response_format = { type: "json_object" }
           out.messages = [jsonInstruction(jsonSchema), ...messages]

@@ -142,6 +142,16 @@ layer(Provider, { excludeTestServices: true })("OpenAiCompat against a fault-inj
         assert.include((yield* fail(streamed)).message, "[DONE]")
       }))
 
+    it.effect("a schema strict mode cannot express: UnsupportedSchemaError before any request, not a defect", () =>
+      Effect.gen(function*() {
+        const server = yield* F.Fault
+        yield* server.script(F.json(200, F.completion("{}")))
+        const Either = Schema.Union([Schema.Struct({ a: Schema.String }), Schema.Struct({ b: Schema.Int })])
+        const error = yield* fail(LanguageModel.generateObject({ prompt: "one", schema: Either }))
+        assert.strictEqual(error.reason._tag, "UnsupportedSchemaError")
+        assert.strictEqual((yield* server.requests).length, 0)
+      }))
+
     it.effect("an error frame after the 200 fails the stream with its reason", () =>
       Effect.gen(function*() {
         yield* (yield* F.Fault).script(F.stream(F.sse([F.chunk({ content: "a" }), F.openAiError("overloaded", "server_error")])))

@@ -278,3 +278,11 @@ export const malformed = (site: Site, description: string, body?: string): AiErr
 /** A request the provider cannot express (an image for a text-only API, ...). @internal */
 export const unsupported = (site: Site, description: string): AiError.AiError =>
   AiError.make({ module: site.module, method: site.method, reason: new AiError.InvalidUserInputError({ description }) })
+
+/** A tool or output schema the provider's JSON Schema cannot express (a throw from the conversion). @internal */
+export const schemaError = (site: Site) => (cause: unknown): AiError.AiError =>
+  AiError.make({
+    module: site.module,
+    method: site.method,
+    reason: new AiError.UnsupportedSchemaError({ description: cause instanceof Error ? cause.message : String(cause) })
+  })
