@@ -18,7 +18,7 @@
  *
  * Usage: npm run bench:providers [-- --model bench-0.5b --tokens 128 --rounds 10 --warmup 2 --threads 2 --quiet-wait 20000]
  */
-import { NodeHttpClient } from "@effect/platform-node"
+import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Effect, Exit, Layer, Stream } from "effect"
 import { LanguageModel } from "effect/ai"
 import OpenAI from "openai"
@@ -237,9 +237,7 @@ const main = Effect.gen(function*() {
   console.log(`| openai@7 chat.completions.create (stream) | ${median(costs.openai).toFixed(1)} |`)
 })
 
-Effect.runPromise(Effect.scoped(main)).catch((error: unknown) => {
-  console.error(error)
-  process.exitCode = 1
-})
+// runMain: Ctrl-C interrupts the program, so the scope closes and llama-server is stopped.
+NodeRuntime.runMain(Effect.scoped(main))
 
 
