@@ -1,7 +1,8 @@
 /**
  * Any OpenAI-compatible server, from the environment: OPENAI_BASE_URL (default OpenAI's), OPENAI_API_KEY (not
  * needed by local servers), OPENAI_MODEL. The same program as examples/generate.ts and stream.ts; only the Layer
- * differs. The model is wrapped in the LowLatency execution profile's policies (30 s, one retry, early circuit).
+ * differs. The model is wrapped in resilience policies with the Balanced execution profile's defaults (swap in
+ * ExecutionProfile.layerLowLatency for interactive use: 30 s a call, one retry, an early circuit).
  * Run: OPENAI_BASE_URL=http://127.0.0.1:8080/v1 node examples/remote-openai.ts   (llama-server, Ollama's /v1, vLLM...)
  */
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
@@ -32,7 +33,7 @@ const program = Effect.gen(function*() {
 // OPENAI_API_KEY and OPENAI_BASE_URL come from Config (the environment by default).
 const Remote = OpenAiCompat.layerConfig({ model, config: { maxTokens: 48 } }).pipe(
   Resilience.languageModel({ key: `openai-compat/${model}` }),
-  Layer.provide([NodeHttpClient.layerUndici, ExecutionProfile.layerLowLatency])
+  Layer.provide([NodeHttpClient.layerUndici, ExecutionProfile.layerBalanced])
 )
 
 NodeRuntime.runMain(program.pipe(Effect.provide(Remote)))
