@@ -351,9 +351,11 @@ export const make = (settings: Settings): Effect.Effect<Policy, never, Scope.Sco
         yield* Effect.acquireRelease(acquire(method), () => release)
         let emitted = false
         const idle = () => Stream.fromEffect(reject({ _tag: "AttemptTimeout", key, timeout: settings.attemptTimeout }, method))
-        const attempt = Stream.unwrap(Effect.as(admit(info.tokens, method), guardStream(self, method))).pipe(
-          Stream.timeoutOrElse({ duration: settings.attemptTimeout, orElse: idle })
-        )
+        // The rate limit's wait comes before the attempt's clock starts.
+        const attempt = Stream.unwrap(Effect.as(
+          admit(info.tokens, method),
+          guardStream(self, method).pipe(Stream.timeoutOrElse({ duration: settings.attemptTimeout, orElse: idle }))
+        ))
         const deadlineReached = Effect.sleep(settings.deadline).pipe(
           Effect.andThen(reject({ _tag: "DeadlineExceeded", key, deadline: settings.deadline }, method))
         )

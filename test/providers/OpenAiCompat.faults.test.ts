@@ -5,6 +5,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, Schema, Stream } from "effect"
 import { AiError, LanguageModel, Tool, Toolkit } from "effect/ai"
 import * as OpenAiCompat from "../../src/providers/OpenAiCompat.ts"
+import * as OpenAiCompatEmbeddingModel from "../../src/providers/OpenAiCompatEmbeddingModel.ts"
 import * as F from "./FaultServer.ts"
 
 const Provider = Layer.unwrap(Effect.gen(function*() {
@@ -254,6 +255,28 @@ layer(Provider, { excludeTestServices: true })("OpenAiCompat against a fault-inj
           const [request] = yield* server.requests
           assert.deepStrictEqual(request!.json.tool_choice, expected)
         }
+      }))
+
+    it.effect("embeddings: batched input arrays (maxBatchSize), dimensions, vectors placed by index", () =>
+      Effect.gen(function*() {
+        const server = yield* F.Fault
+        yield* server.script((request, response) => {
+          const inputs = request.json.input as Array<string>
+          // Out of order on purpose: the provider must place them by `index`.
+          const data = inputs.map((s, index) => ({ object: "embedding", index, embedding: [s.length, index] })).reverse()
+          F.json(200, { object: "list", data, usage: { prompt_tokens: inputs.length, total_tokens: inputs.length } })(request, response)
+        })
+        const model = yield* OpenAiCompatEmbeddingModel.make({
+          baseUrl: `${server.url}/v1`, model: "text-embedding-3-small", dimensions: 2, maxBatchSize: 2, concurrency: 1
+        })
+        const result = yield* model.embedMany(["a", "bb", "ccc"])
+        assert.deepStrictEqual(result.embeddings.map((e) => e.vector), [[1, 0], [2, 1], [3, 0]])
+        assert.strictEqual(result.usage.inputTokens, 3)
+        const requests = yield* server.requests
+        assert.deepStrictEqual(requests.map((r) => [r.url, r.json.input, r.json.dimensions]), [
+          ["/v1/embeddings", ["a", "bb"], 2],
+          ["/v1/embeddings", ["ccc"], 2]
+        ])
       }))
 
     it.effect("generateObject: json_schema (strict); a server that rejects it is asked again with json_object", () =>
