@@ -183,6 +183,34 @@ describe("Resilience around a remote provider", () => {
       assert.strictEqual(yield* count(server), 1)
     }))
 
+  it.effect("streams: a server silent past the attempt timeout is abandoned and retried; one silent mid-stream fails", () =>
+    Effect.gen(function*() {
+      const { server, run } = yield* setup({ ...noRetryJitter, attemptTimeout: "5 seconds" })
+      const frames = F.textStream(["Hel", "lo"])
+      yield* server.script(F.hang, F.stream(frames))
+      const collect = run(LanguageModel.streamText({ prompt: "hi" }).pipe(Stream.runCollect)).pipe(Effect.forkChild)
+      const fiber = yield* collect
+      yield* server.received(1)
+      yield* TestClock.adjust("5 seconds")
+      const exit = yield* drive(fiber)
+      assert.isTrue(Exit.isSuccess(exit))
+      assert.strictEqual(yield* count(server), 2)
+      // Headers and a first part, then silence: the idle timeout fails the stream, and it is not retried.
+      const stall: F.Step = (_, response) => {
+        response.writeHead(200, { "content-type": "text/event-stream" })
+        response.write(frames[0]!)
+      }
+      yield* server.script(stall, F.stream(frames))
+      const stalled = yield* run(LanguageModel.streamText({ prompt: "hi" }).pipe(Stream.runCollect)).pipe(Effect.forkChild)
+      yield* server.received(1)
+      yield* pause(50)
+      yield* TestClock.adjust("5 seconds")
+      const failed = yield* drive(stalled)
+      const error = Exit.isFailure(failed) ? Option.getOrUndefined(Exit.findErrorOption(failed)) : undefined
+      assert.isTrue(Rejection.isRejection(error, "AttemptTimeout"), String(error))
+      assert.strictEqual(yield* count(server), 1)
+    }))
+
   it.effect("the circuit opens after N failures, rejects at once while open, closes after a good probe", () =>
     Effect.gen(function*() {
       const { server, resilience, run } = yield* setup({ retry: false, circuit: { failureThreshold: 3, resetAfter: Duration.seconds(10) } })
