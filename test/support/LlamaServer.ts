@@ -98,6 +98,10 @@ const launch = (binaryPath: string, modelPath: string, options: Options) =>
         }
         child.stdout.on("data", keep)
         child.stderr.on("data", keep)
+        // If this process ends without closing the scope (a killed test worker), take the server with it.
+        const orphan = () => child.kill("SIGKILL")
+        process.once("exit", orphan)
+        child.once("exit", () => process.removeListener("exit", orphan))
         return child
       }),
       stop
