@@ -1,5 +1,5 @@
 /**
- * Contender "llama.cpp": its own benchmark tools, built from vendor/llama.cpp by build-llama-tools.ts.
+ * Contender "llama.cpp": its own benchmark tools, built from vendor/llama.cpp by scripts/build-llama-tools.ts.
  * - llama-bench gives pp (prompt processing) and tg (generation) tokens/s; one repetition per invocation, after
  *   its own warm-up run, so that the orchestrator can alternate it with the other contenders.
  * - llama-batched-bench gives S_PP, S_TG and S for npl parallel sequences; its context holds max(npl) sequences.
@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
-import { toolPath } from "./build-llama-tools.ts"
+import { toolPath } from "../scripts/build-llama-tools.ts"
 import type { Settings } from "./settings.ts"
 import type { Measurement } from "./workloads.ts"
 

@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: builds llama-bench and llama-batched-bench (bench/.build), installs the bench dependencies
- * when missing (bench/node_modules: node-llama-cpp and its prebuilt binaries), generates the bench-0.5b model
- * once, then runs every case on three contenders -- llama.cpp's tools, node-llama-cpp, effect-llama (raw native
+ * `npm run bench`: builds llama-bench and llama-batched-bench (scripts/build-llama-tools.ts, into
+ * .cache/llama-tools), installs the bench dependencies when missing (bench/node_modules: node-llama-cpp and its
+ * prebuilt binaries), generates the bench-0.5b model once, then runs every case on three contenders -- llama.cpp's tools, node-llama-cpp, effect-llama (raw native
  * API) -- and a fourth, effect-llama through LanguageModel.streamText (the Effect layer's overhead).
  *
  * Method: in each case, round after round, every contender runs once in turn (A B C A B C ...); the first
@@ -21,7 +21,7 @@ import { promisify } from "node:util"
 import { ensureModel } from "../scripts/models.ts"
 import { candidatePaths } from "../src/native/Native.ts"
 import type { NativeBinding } from "../src/native/NativeBinding.ts"
-import { buildLlamaTools } from "./build-llama-tools.ts"
+import { buildLlamaTools } from "../scripts/build-llama-tools.ts"
 import { batchedBench, batchedBenchArgs, llamaBench, llamaBenchArgs, llamaCppRss } from "./contender-llama-cpp.ts"
 import {
   EFFECT_LLAMA,
@@ -141,7 +141,7 @@ if (process.argv.includes("--help") || process.argv.includes("-h")) {
 }
 const modelPath = await ensureModel(MODEL)
 const settings = parseSettings(process.argv.slice(2), { model: MODEL, modelPath, threads: defaultThreads() })
-if (!settings.skipBuild) buildLlamaTools()
+if (!settings.skipBuild) await buildLlamaTools(["llama-bench", "llama-batched-bench"], { output: "inherit" })
 ensureBenchDependencies()
 
 const host = machine()
@@ -160,7 +160,7 @@ console.log(`bench: cases ${settings.cases.join(", ")}; ${settings.runs} counted
 const notes: Array<string> = []
 const contenders: Record<string, Readonly<Record<string, unknown>>> = {
   [LLAMA_CPP]: {
-    tools: "llama-bench and llama-batched-bench from vendor/llama.cpp (bench/.build: Release, GGML_NATIVE, static, no OpenMP)",
+    tools: "llama-bench and llama-batched-bench from vendor/llama.cpp (.cache/llama-tools: Release, GGML_NATIVE, static, no OpenMP)",
     "llama-bench": llamaBenchArgs(settings, settings.promptTokens, settings.genTokens).join(" ").replace(modelPath, "MODEL"),
     "llama-batched-bench": batchedBenchArgs(settings, settings.parallelPrompt, settings.parallelGen, settings.parallelSequences)
       .join(" ").replace(modelPath, "MODEL")

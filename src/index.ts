@@ -69,3 +69,26 @@ export * as WorkflowStats from "./workflow/WorkflowStats.ts"
  * @since 0.2.0
  */
 export * as DurableWorkflow from "./workflow/DurableWorkflow.ts"
+export * as Policy from "./resilience/Policy.ts"
+/** @since 0.2.0 */
+export * as Rejection from "./resilience/Rejection.ts"
+/** @since 0.2.0 */
+export * as Resilience from "./resilience/Resilience.ts"
+/** @since 0.2.0 */
+export * as OpenAiCompat from "./providers/OpenAiCompat.ts"
+/** @since 0.2.0 */
+export * as OpenAiCompatEmbeddingModel from "./providers/OpenAiCompatEmbeddingModel.ts"
+/** @since 0.2.0 */
+export * as OpenAiPresets from "./providers/OpenAiPresets.ts"
+/** @since 0.2.0 */
+export * as Anthropic from "./providers/Anthropic.ts"
+/** @since 0.2.0 */
+export * as Ollama from "./providers/Ollama.ts"
+/** @since 0.2.0 */
+export * as OllamaEmbeddingModel from "./providers/OllamaEmbeddingModel.ts"
+/** @since 0.2.0 */
+export * as HuggingFaceEmbeddingModel from "./providers/HuggingFaceEmbeddingModel.ts"
+/** @since 0.2.0 */
+export * as LlmClient from "./client/LlmClient.ts"
+/** @since 0.2.0 */
+export * as EmbeddingClient from "./client/EmbeddingClient.ts"

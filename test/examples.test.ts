@@ -1,12 +1,13 @@
 // Every example runs to completion on the generated model (a smoke test: exit code and a sign of real output).
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
+import * as LlamaServer from "./support/LlamaServer.ts"
 
-const run = (file: string) =>
+const run = (file: string, env: Record<string, string> = {}) =>
   Effect.callback<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
     const child = spawn(process.execPath, [new URL(`../examples/${file}`, import.meta.url).pathname], {
-      env: { ...process.env, LLAMA_MODEL_PATH: "" }
+      env: { ...process.env, LLAMA_MODEL_PATH: "", OPENAI_BASE_URL: "", ...env }
     })
     let stdout = ""
     let stderr = ""
@@ -25,7 +26,9 @@ const examples: ReadonlyArray<readonly [string, RegExp]> = [
   ["agent.ts", /\[tool result\] (GetWeather|ToFahrenheit) -> .*\n[\s\S]*\[finished: stop after 2 steps/],
   ["workflow.ts", /\[notes finished in \d+ ms\]\n\[summary started\][\s\S]*\[run finished: succeeded in \d+ ms/],
   ["workflow-router.ts", /route taken: (billing|technical|other)\n(skipped: (billing|technical|other|ticket) \([a-z-]+\)\n){2,3}/],
-  ["workflow-durable.ts", /the embedded engine[\s\S]*\[sections#2 finished\][\s\S]*\[run finished: succeeded, 4 nodes\]/]
+  ["workflow-durable.ts", /the embedded engine[\s\S]*\[sections#2 finished\][\s\S]*\[run finished: succeeded, 4 nodes\]/],
+  ["fallback.ts", /answered by: effect-llama-tiny-qwen2 \(finish: length\)/],
+  ["batch.ts", /#2 failed: InvalidRequestError[\s\S]*#4 ok[\s\S]*stats: 5 requests, 4 ok, 1 failed, p50 \d+ ms/]
 ]
 
 describe("examples", () => {
@@ -36,6 +39,25 @@ describe("examples", () => {
         assert.strictEqual(code, 0, stderr)
         assert.match(stdout, expected)
         assert.include(stderr, "its output is noise") // the examples say so plainly
+      }), 120_000)
+  }
+})
+
+// The remote-provider examples, against llama-server (OpenAI and Anthropic APIs) on the generated model.
+layer(LlamaServer.layer(), { timeout: LlamaServer.startTimeout, excludeTestServices: true })("remote examples", (it) => {
+  const remote: ReadonlyArray<readonly [string, (baseUrl: string) => Record<string, string>, RegExp]> = [
+    ["remote-openai.ts", (url) => ({ OPENAI_BASE_URL: `${url}/v1`, OPENAI_MODEL: "tiny-qwen2" }),
+      /finish: length, tokens in\/out: \d+\/48[\s\S]*\[finish: length, 48 tokens\][\s\S]*circuit of openai-compat\/tiny-qwen2: Closed/],
+    ["anthropic.ts", (url) => ({ ANTHROPIC_BASE_URL: `${url}/v1`, ANTHROPIC_API_KEY: "unused", ANTHROPIC_MODEL: "tiny-qwen2" }),
+      /finish: length, tokens in\/out: \d+\/48[\s\S]*\[finish: length, 48 tokens\]/]
+  ]
+  for (const [file, env, expected] of remote) {
+    it.effect(file, () =>
+      Effect.gen(function*() {
+        const { baseUrl } = yield* LlamaServer.LlamaServer
+        const { code, stdout, stderr } = yield* run(file, env(baseUrl))
+        assert.strictEqual(code, 0, stderr)
+        assert.match(stdout, expected)
       }), 120_000)
   }
 })

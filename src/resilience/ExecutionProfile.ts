@@ -155,3 +155,35 @@ export const CurrentExecutionProfile: Context.Reference<ExecutionProfile> = Cont
  * @since 0.2.0
  */
 export const layer = (profile: ExecutionProfile): Layer.Layer<never> => Layer.succeed(CurrentExecutionProfile, profile)
+
+/**
+ * `Balanced` as a layer (the default, for symmetry with the others).
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerBalanced: Layer.Layer<never> = layer(Balanced)
+
+/**
+ * `HighThroughput` as a layer: batch work, four calls in flight per core, long timeouts, patient retries.
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerHighThroughput: Layer.Layer<never> = layer(HighThroughput)
+
+/**
+ * `LowLatency` as a layer: 30 seconds for a whole call, at most one retry, an early circuit.
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerLowLatency: Layer.Layer<never> = layer(LowLatency)
+
+/**
+ * `MemoryOptimized` as a layer: one call at a time, a short queue.
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerMemoryOptimized: Layer.Layer<never> = layer(MemoryOptimized)

@@ -26,3 +26,19 @@ describe("ExecutionProfile", () => {
       assert.isTrue(Duration.isGreaterThan(HighThroughput.attemptTimeout, Balanced.attemptTimeout))
     }))
 })
+
+describe("ExecutionProfile layers", () => {
+  it.effect("each preset has a layer, and names its profile", () =>
+    Effect.gen(function*() {
+      const names = yield* Effect.forEach(
+        [
+          ExecutionProfile.layerBalanced,
+          ExecutionProfile.layerHighThroughput,
+          ExecutionProfile.layerLowLatency,
+          ExecutionProfile.layerMemoryOptimized
+        ],
+        (layer) => Effect.map(Effect.service(ExecutionProfile.CurrentExecutionProfile), (p) => p.name).pipe(Effect.provide(layer))
+      )
+      assert.deepStrictEqual(names, ["Balanced", "HighThroughput", "LowLatency", "MemoryOptimized"])
+    }))
+})
