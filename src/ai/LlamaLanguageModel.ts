@@ -15,6 +15,7 @@ import type { Sampling } from "../llama/Sampling.ts"
 import { Native } from "../native/Native.ts"
 import type { AppliedChat, FinishReason } from "../native/NativeBinding.ts"
 import { ChatParts, completeCalls, messageParts } from "./internal/ChatParts.ts"
+import { makeConfigOverride, mergeConfig as mergeConfigs } from "./internal/configOverride.ts"
 import { toAiError } from "./internal/errors.ts"
 import { prepare } from "./internal/prepare.ts"
 
@@ -55,16 +56,9 @@ export interface Config {
  * @category configuration
  * @since 0.2.0
  */
-export const mergeConfig = (base: Config, override: Config): Config => {
-  const merged: Config = { ...base, ...override }
-  const sampling = base.sampling === undefined || override.sampling === undefined
-    ? merged.sampling
-    : { ...base.sampling, ...override.sampling }
-  const stop = base.stop === undefined || override.stop === undefined
-    ? merged.stop
-    : [...new Set([...base.stop, ...override.stop])]
-  return { ...merged, ...(sampling === undefined ? {} : { sampling }), ...(stop === undefined ? {} : { stop }) }
-}
+export const mergeConfig: (base: Config, override: Config) => Config = mergeConfigs
+
+const override = makeConfigOverride<Config>("effect-llama/LlamaLanguageModel/ConfigOverride")
 
 /**
  * The per-call override of `Config`, read by every call.
@@ -72,9 +66,7 @@ export const mergeConfig = (base: Config, override: Config): Config => {
  * @category services
  * @since 0.1.0
  */
-export const ConfigOverride = Context.Reference<Config>("effect-llama/LlamaLanguageModel/ConfigOverride", {
-  defaultValue: () => ({})
-})
+export const ConfigOverride: Context.Reference<Config> = override.reference
 
 /**
  * Runs an Effect or a Stream (such as `LanguageModel.streamText(...)`) with `overrides` merged over the model's
@@ -83,25 +75,7 @@ export const ConfigOverride = Context.Reference<Config>("effect-llama/LlamaLangu
  * @category configuration
  * @since 0.1.0
  */
-export const withConfigOverride: {
-  (overrides: Config): <Self extends Overridable>(self: Self) => Self
-  <Self extends Overridable>(self: Self, overrides: Config): Self
-} = ((...args: Array<unknown>) => {
-  if (args.length === 1) return (self: unknown) => apply(self, args[0] as Config)
-  return apply(args[0], args[1] as Config)
-}) as never
-
-type Overridable = Effect.Effect<unknown, unknown, unknown> | Stream.Stream<unknown, unknown, unknown>
-
-const apply = (self: unknown, overrides: Config): unknown => {
-  if (Stream.isStream(self)) {
-    return Stream.unwrap(Effect.map(Effect.service(ConfigOverride), (current) =>
-      Stream.provideService(self, ConfigOverride, mergeConfig(current, overrides))))
-  }
-  const effect = self as Effect.Effect<unknown, unknown, unknown>
-  return Effect.flatMap(Effect.service(ConfigOverride), (current) =>
-    Effect.provideService(effect, ConfigOverride, mergeConfig(current, overrides)))
-}
+export const withConfigOverride = override.withConfigOverride
 
 /**
  * The `LlamaError` behind an `AiError` from this provider (or `LlamaEmbeddingModel`), if there is one. Its reason

@@ -7,7 +7,8 @@
  *
  * @since 0.2.0
  */
-import { Config as EffectConfig, Context, Effect, Function, Layer, Option, Redacted, Stream } from "effect"
+import { makeConfigOverride, mergeConfig } from "../ai/internal/configOverride.ts"
+import { Config as EffectConfig, Context, Effect, Layer, Option, Redacted, Stream } from "effect"
 import { AiError, LanguageModel, Model, type Response } from "effect/ai"
 import { HttpClient } from "effect/http"
 import { eventDecoder, messageParts, toMessages, toToolChoice, toTools } from "./internal/anthropic.ts"
@@ -59,31 +60,24 @@ export interface Options {
   readonly config?: Config | undefined
 }
 
+const override = makeConfigOverride<Config>("effect-llama/Anthropic/ConfigOverride")
+
 /**
  * The per-call override of `Config`.
  *
  * @category services
  * @since 0.2.0
  */
-export const ConfigOverride: Context.Reference<Config> = Context.Reference<Config>(
-  "effect-llama/Anthropic/ConfigOverride",
-  { defaultValue: () => ({}) }
-)
+export const ConfigOverride: Context.Reference<Config> = override.reference
 
 /**
- * Runs `effect` with `overrides` merged over the model's configuration.
+ * Runs an Effect or a Stream with `overrides` merged over the model's configuration: object fields (`extraBody`)
+ * merge key by key, lists (stop sequences) gain the override's entries, other fields are replaced.
  *
  * @category configuration
  * @since 0.2.0
  */
-export const withConfigOverride: {
-  (overrides: Config): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  <A, E, R>(self: Effect.Effect<A, E, R>, overrides: Config): Effect.Effect<A, E, R>
-} = Function.dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, overrides: Config) =>
-  Effect.gen(function*() {
-    const current = yield* ConfigOverride
-    return yield* Effect.provideService(self, ConfigOverride, { ...current, ...overrides })
-  }))
+export const withConfigOverride = override.withConfigOverride
 
 const module = "Anthropic"
 
@@ -114,8 +108,8 @@ export const make = Effect.fnUntraced(function*(options: Options): Effect.fn.Ret
   }
 
   const settings = Effect.gen(function*() {
-    const override = yield* ConfigOverride
-    return { ...options.config, ...override } satisfies Config
+    const current = yield* ConfigOverride
+    return mergeConfig(options.config ?? {}, current) satisfies Config
   })
 
   // Structured output: one tool whose input schema is the object's, forced with tool_choice.

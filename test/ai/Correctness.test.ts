@@ -7,6 +7,8 @@ import { Effect, Layer, Schema, Stream } from "effect"
 import { AiError, EmbeddingModel, LanguageModel, Prompt, Tool, Toolkit } from "effect/ai"
 import { ensureModel } from "../../scripts/models.ts"
 import * as LlamaEmbeddingModel from "../../src/ai/LlamaEmbeddingModel.ts"
+import * as Anthropic from "../../src/providers/Anthropic.ts"
+import * as OpenAiCompat from "../../src/providers/OpenAiCompat.ts"
 import * as LlamaLanguageModel from "../../src/ai/LlamaLanguageModel.ts"
 import * as Agent from "../../src/agent/Agent.ts"
 import * as LlamaContext from "../../src/llama/LlamaContext.ts"
@@ -61,6 +63,21 @@ describe("mergeConfig", () => {
     )
     assert.deepStrictEqual(merged, { sampling: { temperature: 0, topK: 5, seed: 3 }, stop: ["a", "b"], maxTokens: 10 })
   })
+
+  it.effect("remote providers merge overrides the same way, on effects and streams", () =>
+    Effect.gen(function*() {
+      const seen = yield* Effect.service(OpenAiCompat.ConfigOverride).pipe(
+        OpenAiCompat.withConfigOverride({ temperature: 0.5, extraBody: { a: 1 }, stop: ["x"] }),
+        OpenAiCompat.withConfigOverride({ extraBody: { b: 2 }, stop: ["y"] })
+      )
+      // The inner override (first in the pipe) merges last.
+      assert.deepStrictEqual(seen, { temperature: 0.5, extraBody: { a: 1, b: 2 }, stop: ["y", "x"] })
+      const streamed = yield* Stream.fromEffect(Effect.service(Anthropic.ConfigOverride)).pipe(
+        Anthropic.withConfigOverride({ topK: 3 }),
+        Stream.runCollect
+      )
+      assert.deepStrictEqual(streamed, [{ topK: 3 }])
+    }))
 })
 
 layer(Local, { excludeTestServices: true })("LlamaLanguageModel correctness", (it) => {

@@ -6,6 +6,7 @@ import { Duration, Effect, Layer, Redacted, Schema, Stream } from "effect"
 import { AiError, LanguageModel, Tool, Toolkit } from "effect/ai"
 import * as OpenAiCompat from "../../src/providers/OpenAiCompat.ts"
 import * as OpenAiCompatEmbeddingModel from "../../src/providers/OpenAiCompatEmbeddingModel.ts"
+import { closedPort } from "../support/closedPort.ts"
 import * as F from "./FaultServer.ts"
 
 const Provider = Layer.unwrap(Effect.gen(function*() {
@@ -109,8 +110,9 @@ layer(Provider, { excludeTestServices: true })("OpenAiCompat against a fault-inj
         const reset = yield* fail(generate)
         assert.strictEqual(reset.reason._tag, "NetworkError")
         assert.isTrue(reset.isRetryable)
+        const port = yield* Effect.promise(closedPort)
         const refused = yield* fail(
-          Effect.flatMap(OpenAiCompat.make({ baseUrl: "http://127.0.0.1:1/v1", model: "m" }), (model) =>
+          Effect.flatMap(OpenAiCompat.make({ baseUrl: `http://127.0.0.1:${port}/v1`, model: "m" }), (model) =>
             model.generateText({ prompt: "hi" }))
         )
         assert.strictEqual(refused.reason._tag, "NetworkError")

@@ -9,14 +9,15 @@ import * as Native from "../../src/native/Native.ts"
 import * as OpenAiCompat from "../../src/providers/OpenAiCompat.ts"
 import * as Resilience from "../../src/resilience/Resilience.ts"
 import * as F from "../providers/FaultServer.ts"
+import { closedPort } from "../support/closedPort.ts"
 
 const Local = LlamaLanguageModel.layerModel({
   path: await ensureModel("tiny-qwen2"),
   config: { maxTokens: 12, sampling: { seed: 5 } }
 }).pipe(Layer.provide(Native.layer))
 
-// Port 1 on loopback: the connection is refused at once.
-const Dead = OpenAiCompat.layer({ baseUrl: "http://127.0.0.1:1/v1", model: "remote" }).pipe(
+// A closed loopback port: the connection is refused at once.
+const Dead = OpenAiCompat.layer({ baseUrl: `http://127.0.0.1:${await closedPort()}/v1`, model: "remote" }).pipe(
   Resilience.languageModel({ key: "dead/remote", retry: { times: 1, base: "1 millis", jitter: false } }),
   Layer.provide(NodeHttpClient.layerUndici)
 )
