@@ -8,6 +8,7 @@ import { AiError, type Prompt, type Response, type Tool } from "effect/ai"
 import { fromStreamError, malformed, type Site } from "./errors.ts"
 import { arrayOf, countOf, fileData, isObject, type Json, resultText, stringOf, toolDescription, toolParameters } from "./json.ts"
 import type { Decoder } from "./streaming.ts"
+import { makeTextParts } from "./textParts.ts"
 
 /** @internal */
 export const toMessages = (site: Site, prompt: Prompt.Prompt): Array<Json> | AiError.AiError => {
@@ -145,8 +146,7 @@ export const lineDecoder = (
   cut: (detail: string) => AiError.AiError
 ): Decoder<unknown, Response.StreamPartEncoded> => {
   let started = false
-  let textOpen = false
-  let reasoningOpen = false
+  const parts = makeTextParts()
   let done = false
   let toolCount = 0
   return {
@@ -159,29 +159,14 @@ export const lineDecoder = (
         out.push(metadataOf(line))
       }
       const message = isObject(line.message) ? line.message : {}
-      const thinking = stringOf(message.thinking)
-      if (thinking !== undefined && thinking !== "") {
-        if (!reasoningOpen) out.push({ type: "reasoning-start", id: "reasoning-0" })
-        reasoningOpen = true
-        out.push({ type: "reasoning-delta", id: "reasoning-0", delta: thinking })
-      }
-      const content = stringOf(message.content)
-      if (content !== undefined && content !== "") {
-        if (reasoningOpen) {
-          out.push({ type: "reasoning-end", id: "reasoning-0" })
-          reasoningOpen = false
-        }
-        if (!textOpen) out.push({ type: "text-start", id: "text-0" })
-        textOpen = true
-        out.push({ type: "text-delta", id: "text-0", delta: content })
-      }
+      parts.reasoning(stringOf(message.thinking), out)
+      parts.text(stringOf(message.content), out)
       const tools = toolCallParts(message)
       toolCount += tools.length
       out.push(...tools)
       if (line.done === true) {
         done = true
-        if (reasoningOpen) out.push({ type: "reasoning-end", id: "reasoning-0" })
-        if (textOpen) out.push({ type: "text-end", id: "text-0" })
+        parts.close(out)
         out.push({ type: "finish", reason: finishReasonOf(stringOf(line.done_reason), toolCount), usage: usageOf(line) })
       }
       return undefined

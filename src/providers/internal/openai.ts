@@ -20,6 +20,7 @@ import {
   toolParameters
 } from "./json.ts"
 import type { Decoder, SseEvent } from "./streaming.ts"
+import { makeTextParts } from "./textParts.ts"
 
 // ============================================================================
 // Request
@@ -230,8 +231,7 @@ export const chunkDecoder = (
 ): Decoder<SseEvent, Response.StreamPartEncoded> => {
   let started = false
   let done = false
-  let textOpen = false
-  let reasoningOpen = false
+  const parts = makeTextParts()
   let responseId: string | undefined
   let finish: string | undefined
   let usage: unknown
@@ -239,8 +239,7 @@ export const chunkDecoder = (
 
   const finalize = (out: Array<Response.StreamPartEncoded>): AiError.AiError | undefined => {
     done = true
-    if (reasoningOpen) out.push({ type: "reasoning-end", id: "reasoning-0" })
-    if (textOpen) out.push({ type: "text-end", id: "text-0" })
+    parts.close(out)
     let count = 0
     for (const call of [...calls.values()].sort((a, b) => a.index - b.index)) {
       const parsed = parseArguments(call.args)
@@ -258,22 +257,8 @@ export const chunkDecoder = (
 
   const delta = (choice: Json, out: Array<Response.StreamPartEncoded>): AiError.AiError | undefined => {
     const d = isObject(choice.delta) ? choice.delta : {}
-    const reasoning = stringOf(d.reasoning_content) ?? stringOf(d.reasoning)
-    if (reasoning !== undefined && reasoning !== "") {
-      if (!reasoningOpen) out.push({ type: "reasoning-start", id: "reasoning-0" })
-      reasoningOpen = true
-      out.push({ type: "reasoning-delta", id: "reasoning-0", delta: reasoning })
-    }
-    const content = stringOf(d.content)
-    if (content !== undefined && content !== "") {
-      if (reasoningOpen) {
-        out.push({ type: "reasoning-end", id: "reasoning-0" })
-        reasoningOpen = false
-      }
-      if (!textOpen) out.push({ type: "text-start", id: "text-0" })
-      textOpen = true
-      out.push({ type: "text-delta", id: "text-0", delta: content })
-    }
+    parts.reasoning(stringOf(d.reasoning_content) ?? stringOf(d.reasoning), out)
+    parts.text(stringOf(d.content), out)
     for (const fragment of arrayOf(d.tool_calls)) {
       if (!isObject(fragment)) continue
       const index = countOf(fragment.index) ?? calls.size
