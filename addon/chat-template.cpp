@@ -1,6 +1,9 @@
 // Model::ApplyChat and Model::ParseChat live here, beside the rest of the common/chat glue.
+#include "abort-guard.h"
+#include "chat-limits.h"
 #include "convert.h"
 #include "errors.h"
+#include "grammar-checks.h"
 #include "model.h"
 #include "promise-worker.h"
 
@@ -29,6 +32,8 @@ struct apply_input {
     bool force_tool_call = false;
     bool add_generation_prompt = true;
     bool enable_thinking = true;
+    int64_t timeout_ms = DEFAULT_RENDER_TIMEOUT_MS;
+    std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
 };
 
 const char * trigger_type_name(common_grammar_trigger_type type) {
@@ -54,6 +59,9 @@ std::shared_ptr<common_chat_templates> templates_for(model_state & s, const std:
 
 common_chat_params apply(model_state & s, const apply_input & in) {
     common_chat_templates_inputs inputs;
+    check_json_depth(in.messages_json, "applyChat: messages", code::INVALID_ARGUMENT);
+    check_json_depth(in.tools_json, "applyChat: tools", code::INVALID_ARGUMENT);
+    check_json_depth(in.json_schema, "applyChat: jsonSchema", code::INVALID_ARGUMENT);
     try {
         inputs.messages = common_chat_msgs_parse_oaicompat(common_json::parse(in.messages_json));
         if (!in.tools_json.empty()) {
@@ -70,11 +78,12 @@ common_chat_params apply(model_state & s, const apply_input & in) {
     inputs.enable_thinking = in.enable_thinking;
     inputs.reasoning_format = common_reasoning_format_from_name(in.reasoning_format);
     inputs.use_jinja = true;
+    render_scope bounded(in.timeout_ms, in.cancel);
     try {
         std::shared_ptr<common_chat_templates> tmpls = templates_for(s, in.template_override);
         return common_chat_templates_apply(tmpls.get(), inputs);
     } catch (const std::exception & e) {
-        throw native_error(code::TEMPLATE_ERROR, std::string("applyChat: ") + e.what());
+        bounded.rethrow(e, "applyChat");
     }
 }
 
@@ -168,17 +177,31 @@ Napi::Value Model::ApplyChat(const Napi::CallbackInfo & info) {
     }
     in->add_generation_prompt = get_bool(o, "addGenerationPrompt", true);
     in->enable_thinking = get_bool(o, "enableThinking", true);
+    in->timeout_ms = get_int(o, "timeoutMs", DEFAULT_RENDER_TIMEOUT_MS, 1, MAX_RENDER_TIMEOUT_MS);
     std::shared_ptr<model_state> s = loaded_state(env, "applyChat");
     auto result = std::make_shared<common_chat_params>();
     auto forced = std::make_shared<bool>(false);
-    return PromiseWorker::Queue(env, "effect-llama:apply-chat", {info.This().As<Napi::Object>()},
+    Napi::Promise promise = PromiseWorker::Queue(env, "effect-llama:apply-chat", {info.This().As<Napi::Object>()},
         [s, in, result, forced] {
             *result = apply(*s, *in);
             if (in->force_tool_call && !result->grammar_lazy) {
                 *forced = force_first_call(result->grammar);
             }
+            // e.g. a tool schema whose $ref cycle converts to `a ::= a`: fail here, not at generation
+            if (!result->grammar.empty()) {
+                std::string why = grammar_problem(s->vocab(), result->grammar);
+                if (!why.empty()) {
+                    throw native_error(code::GRAMMAR_ERROR, "applyChat: the template's grammar cannot work: " + why);
+                }
+            }
         },
         [in, result, forced](Napi::Env env) { return params_to_js(env, *result, *in, *forced); });
+    // promise.cancel(): the render stops within about a thousand template steps and the promise rejects ABORTED.
+    promise.Set("cancel", Napi::Function::New(env, [cancel = in->cancel](const Napi::CallbackInfo & ci) {
+        cancel->store(true, std::memory_order_relaxed);
+        return ci.Env().Undefined();
+    }, "cancel"));
+    return promise;
 }
 
 Napi::Value Model::ParseChat(const Napi::CallbackInfo & info) {
@@ -189,6 +212,7 @@ Napi::Value Model::ParseChat(const Napi::CallbackInfo & info) {
     loaded_state(env, "parseChat");
     common_chat_msg msg;
     try {
+        abort_guard guard;
         msg = common_chat_parse(text, is_partial, params);
     } catch (const std::exception & e) {
         throw coded_error(env, code::PARSE_ERROR, std::string("parseChat: ") + e.what());
@@ -212,7 +236,14 @@ Napi::Value JsonSchemaToGrammar(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     std::string schema = require_string(info, 0, "jsonSchemaToGrammar: schema");
     try {
-        return Napi::String::New(env, json_schema_to_grammar(common_json::parse(schema)));
+        abort_guard guard;
+        check_json_depth(schema, "the schema", code::GRAMMAR_ERROR);
+        std::string grammar = json_schema_to_grammar(common_json::parse(schema));
+        std::string why = grammar_problem(nullptr, grammar);
+        if (!why.empty()) {
+            throw native_error(code::GRAMMAR_ERROR, "the schema converts to a grammar that cannot work (a $ref cycle?): " + why);
+        }
+        return Napi::String::New(env, grammar);
     } catch (const std::exception & e) {
         throw coded_error(env, code::GRAMMAR_ERROR, std::string("jsonSchemaToGrammar: ") + e.what());
     }

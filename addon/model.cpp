@@ -1,8 +1,10 @@
 #include "model.h"
 
+#include "abort-guard.h"
 #include "convert.h"
 #include "errors.h"
 #include "log-bridge.h"
+#include "model-checks.h"
 #include "promise-worker.h"
 #include "type-tags.h"
 
@@ -62,6 +64,25 @@ void check_model_file(const std::string & path) {
     }
 }
 
+// A GGML_ABORT/GGML_ASSERT that file content reaches while loading (vocab, hparams, tensors) throws here; llama.cpp's
+// loader catches it, frees what it built and returns null. Either way the file is invalid, with the abort's message.
+llama_model * load_guarded(const std::string & path, const llama_model_params & params) {
+    abort_guard guard;
+    llama_model * model = nullptr;
+    try {
+        model = llama_model_load_from_file(path.c_str(), params);
+    } catch (const native_error &) {
+        model = nullptr; // thrown by the guard outside the loader's own handler
+    }
+    if (guard.tripped()) {
+        if (model != nullptr) {
+            llama_model_free(model);
+        }
+        throw native_error(code::INVALID_MODEL_FILE, "invalid model file " + path + ": " + abort_guard::message());
+    }
+    return model;
+}
+
 void load_model(load_baton & baton) {
     check_model_file(baton.path);
     llama_model_params params = llama_model_default_params();
@@ -76,7 +97,7 @@ void load_model(load_baton & baton) {
     params.progress_callback = on_load_progress;
     params.progress_callback_user_data = &baton;
     log_clear_last_error();
-    llama_model * model = llama_model_load_from_file(baton.path.c_str(), params);
+    llama_model * model = load_guarded(baton.path, params);
     if (model == nullptr) {
         if (baton.abort_flag->load()) {
             throw native_error(code::MODEL_LOAD_ABORTED, "model load aborted: " + baton.path);
@@ -90,6 +111,7 @@ void load_model(load_baton & baton) {
     }
     auto state = std::make_shared<model_state>();
     state->model.reset(model);
+    check_loaded_model(model); // frees the model (through state) when it throws
     state->options = baton.options;
     state->path = baton.path;
     baton.result = std::move(state);
