@@ -1,5 +1,6 @@
 // Model::ApplyChat and Model::ParseChat live here, beside the rest of the common/chat glue.
 #include "abort-guard.h"
+#include "chat-families.h"
 #include "chat-limits.h"
 #include "convert.h"
 #include "errors.h"
@@ -57,7 +58,7 @@ std::shared_ptr<common_chat_templates> templates_for(model_state & s, const std:
     return s.chat_templates;
 }
 
-common_chat_params apply(model_state & s, const apply_input & in) {
+common_chat_params apply(model_state & s, const apply_input & in, chat_family & family) {
     common_chat_templates_inputs inputs;
     check_json_depth(in.messages_json, "applyChat: messages", code::INVALID_ARGUMENT);
     check_json_depth(in.tools_json, "applyChat: tools", code::INVALID_ARGUMENT);
@@ -81,7 +82,7 @@ common_chat_params apply(model_state & s, const apply_input & in) {
     render_scope bounded(in.timeout_ms, in.cancel);
     try {
         std::shared_ptr<common_chat_templates> tmpls = templates_for(s, in.template_override);
-        return common_chat_templates_apply(tmpls.get(), inputs);
+        return apply_for_family(tmpls.get(), inputs, family);
     } catch (const std::exception & e) {
         bounded.rethrow(e, "applyChat");
     }
@@ -100,8 +101,34 @@ bool force_first_call(std::string & grammar) {
     return true;
 }
 
-Napi::Object params_to_js(Napi::Env env, const common_chat_params & p, const apply_input & in, bool forced) {
+// The strings that only the format's markup uses: its preserved tokens and word triggers (for parse_or_plain).
+Napi::Array format_markers(Napi::Env env, const common_chat_params & p) {
+    Napi::Array markers = Napi::Array::New(env);
+    auto add = [&](const std::string & m) {
+        if (!m.empty()) {
+            markers.Set(markers.Length(), m);
+        }
+    };
+    for (const auto & t : p.preserved_tokens) {
+        add(t);
+    }
+    for (const auto & t : p.grammar_triggers) {
+        if (t.type == COMMON_GRAMMAR_TRIGGER_TYPE_WORD || t.type == COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN) {
+            add(t.value);
+        }
+    }
+    return markers;
+}
+
+Napi::Object params_to_js(Napi::Env env, const common_chat_params & p, const apply_input & in, bool forced,
+                          const chat_family & family) {
     Napi::Object o = Napi::Object::New(env);
+    const bool with_tools = !in.tools_json.empty() && in.tool_choice != "none";
+    Napi::Object tool_calls = Napi::Object::New(env);
+    tool_calls.Set("family", family.name);
+    tool_calls.Set("supported", with_tools ? !p.grammar.empty() : family.tools);
+    tool_calls.Set("parallel", family.parallel && family.tools);
+    o.Set("toolCalls", tool_calls);
     o.Set("prompt", p.prompt);
     o.Set("grammar", p.grammar);
     o.Set("grammarLazy", p.grammar_lazy);
@@ -131,12 +158,35 @@ Napi::Object params_to_js(Napi::Env env, const common_chat_params & p, const app
     o.Set("thinkingStartTag", p.thinking_start_tag);
     Napi::Object parser = Napi::Object::New(env);
     parser.Set("format", static_cast<double>(p.format));
-    parser.Set("formatName", common_chat_format_name(p.format));
+    parser.Set("formatName", family.name == "generic" ? std::string(common_chat_format_name(p.format)) : family.name);
     parser.Set("generationPrompt", p.generation_prompt);
     parser.Set("parser", p.parser);
     parser.Set("reasoningFormat", in.reasoning_format);
+    parser.Set("markers", format_markers(env, p));
     o.Set("parser", parser);
     return o;
+}
+
+// Text that carries none of the format's markup is plain content, even for a format whose parser insists on
+// markup (gpt-oss channels, functionary's ">>>all", command-r's response tags): a model, or a test, may answer
+// without it. Markup that fails to parse is still an error.
+common_chat_msg parse_or_plain(const std::string & text, bool is_partial, const common_chat_parser_params & params,
+                               const std::vector<std::string> & markers) {
+    try {
+        return common_chat_parse(text, is_partial, params);
+    } catch (const std::exception &) {
+        bool has_markup = markers.empty();
+        for (const auto & m : markers) {
+            has_markup = has_markup || text.find(m) != std::string::npos;
+        }
+        if (has_markup) {
+            throw;
+        }
+        common_chat_msg msg;
+        msg.role = "assistant";
+        msg.content = text;
+        return msg;
+    }
 }
 
 common_chat_parser_params parser_from_js(Napi::Env env, const Napi::Object & o) {
@@ -181,9 +231,10 @@ Napi::Value Model::ApplyChat(const Napi::CallbackInfo & info) {
     std::shared_ptr<model_state> s = loaded_state(env, "applyChat");
     auto result = std::make_shared<common_chat_params>();
     auto forced = std::make_shared<bool>(false);
+    auto family = std::make_shared<chat_family>();
     Napi::Promise promise = PromiseWorker::Queue(env, "effect-llama:apply-chat", {info.This().As<Napi::Object>()},
-        [s, in, result, forced] {
-            *result = apply(*s, *in);
+        [s, in, result, forced, family] {
+            *result = apply(*s, *in, *family);
             if (in->force_tool_call && !result->grammar_lazy) {
                 *forced = force_first_call(result->grammar);
             }
@@ -195,7 +246,7 @@ Napi::Value Model::ApplyChat(const Napi::CallbackInfo & info) {
                 }
             }
         },
-        [in, result, forced](Napi::Env env) { return params_to_js(env, *result, *in, *forced); });
+        [in, result, forced, family](Napi::Env env) { return params_to_js(env, *result, *in, *forced, *family); });
     // promise.cancel(): the render stops within about a thousand template steps and the promise rejects ABORTED.
     promise.Set("cancel", Napi::Function::New(env, [cancel = in->cancel](const Napi::CallbackInfo & ci) {
         cancel->store(true, std::memory_order_relaxed);
@@ -208,12 +259,14 @@ Napi::Value Model::ParseChat(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     std::string text = require_string(info, 0, "parseChat: text");
     bool is_partial = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
-    common_chat_parser_params params = parser_from_js(env, require_object(info, 2, "parseChat: parser"));
+    Napi::Object parser = require_object(info, 2, "parseChat: parser");
+    common_chat_parser_params params = parser_from_js(env, parser);
+    std::vector<std::string> markers = get_strings(parser, "markers");
     loaded_state(env, "parseChat");
     common_chat_msg msg;
     try {
         abort_guard guard;
-        msg = common_chat_parse(text, is_partial, params);
+        msg = parse_or_plain(text, is_partial, params, markers);
     } catch (const std::exception & e) {
         throw coded_error(env, code::PARSE_ERROR, std::string("parseChat: ") + e.what());
     }

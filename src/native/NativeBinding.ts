@@ -172,6 +172,8 @@ export interface ChatParser {
   readonly parser: string
   readonly reasoningFormat: string
   readonly parseToolCalls?: boolean
+  /** The format's markup strings: text without any of them parses as plain content. */
+  readonly markers?: ReadonlyArray<string>
 }
 
 /**
@@ -193,6 +195,12 @@ export interface GrammarTrigger {
  */
 export interface AppliedChat {
   readonly prompt: string
+  /**
+   * The template's tool-call family (`hermes`, `llama-3.x`, `gpt-oss`, ...; see docs/tool-call-formats.md), whether
+   * it can call the given tools at all (false: the tools were not rendered and no call can be parsed), and whether
+   * one turn may hold several calls (when not, `parallelToolCalls` is ignored and the grammar allows one).
+   */
+  readonly toolCalls: { readonly family: string; readonly supported: boolean; readonly parallel: boolean }
   readonly grammar: string
   readonly grammarLazy: boolean
   readonly toolCallForced: boolean
