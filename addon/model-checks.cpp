@@ -1,9 +1,12 @@
 #include "model-checks.h"
 
 #include "errors.h"
+#include "ggml-cpu.h"
+#include "gguf.h"
 
 #include <cmath>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,7 +26,31 @@ std::string meta_value(const llama_model * model, int32_t i) {
 
 } // namespace
 
-void check_loaded_model(const llama_model * model) {
+namespace {
+
+// The loader takes any valid ggml type for any tensor; one the CPU backend has no dot product for (the integer
+// types) is a null function pointer at the first matrix multiplication: SIGSEGV on a compute thread.
+void check_tensor_types(const std::string & path) {
+    gguf_init_params params = {/* no_alloc */ true, /* ctx */ nullptr};
+    std::unique_ptr<gguf_context, void (*)(gguf_context *)> gguf(gguf_init_from_file(path.c_str(), params), gguf_free);
+    if (!gguf) {
+        return; // llama.cpp read this file a moment ago; nothing to add
+    }
+    for (int64_t i = 0; i < gguf_get_n_tensors(gguf.get()); i++) {
+        const ggml_type type = gguf_get_tensor_type(gguf.get(), i);
+        const ggml_type_traits_cpu * traits = ggml_get_type_traits_cpu(type);
+        if (traits == nullptr || traits->vec_dot == nullptr) {
+            throw native_error(code::INVALID_MODEL_FILE, "invalid model file " + path + ": tensor " +
+                                                             gguf_get_tensor_name(gguf.get(), i) + " has type " +
+                                                             ggml_type_name(type) + ", which no backend computes with");
+        }
+    }
+}
+
+} // namespace
+
+void check_loaded_model(const llama_model * model, const std::string & path) {
+    check_tensor_types(path);
     char key[256];
     for (int32_t i = 0; i < llama_model_meta_count(model); i++) {
         if (llama_model_meta_key_by_index(model, i, key, sizeof(key)) < 0) {
@@ -38,7 +65,8 @@ void check_loaded_model(const llama_model * model) {
         char * end = nullptr;
         double eps = std::strtod(v.c_str(), &end);
         if (v.empty() || end == v.c_str() || !std::isfinite(eps) || eps < 0) {
-            throw native_error(code::INVALID_MODEL_FILE, "metadata " + k + " = " + v + " is not a finite number >= 0");
+            throw native_error(code::INVALID_MODEL_FILE,
+                               "invalid model file " + path + ": metadata " + k + " = " + v + " is not a finite number >= 0");
         }
     }
 }

@@ -111,7 +111,7 @@ void load_model(load_baton & baton) {
     }
     auto state = std::make_shared<model_state>();
     state->model.reset(model);
-    check_loaded_model(model); // frees the model (through state) when it throws
+    check_loaded_model(model, baton.path); // frees the model (through state) when it throws
     state->options = baton.options;
     state->path = baton.path;
     baton.result = std::move(state);

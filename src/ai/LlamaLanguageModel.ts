@@ -172,6 +172,17 @@ export const make = Effect.fnUntraced(function*(config: Config = {}): Effect.fn.
         enableThinking: objectGrammar === undefined && (settings.enableThinking ?? true),
         ...(settings.templateOverride === undefined ? {} : { templateOverride: settings.templateOverride })
       }).pipe(Effect.mapError(toAiError(method)))
+      if (offered.length > 0 && !applied.toolCalls.supported) {
+        // never generate as if the tools were there: the template did not show them and nothing would parse a call
+        return yield* AiError.make({
+          module: "LlamaLanguageModel",
+          method,
+          reason: new AiError.InvalidRequestError({
+            description: `this model's chat template (${applied.toolCalls.family}) has no tool-call format; ` +
+              "set templateOverride to a tool-capable template (docs/tool-call-formats.md)"
+          })
+        })
+      }
       const request: LlamaContext.GenerateRequest = {
         prompt: applied.prompt,
         ...(settings.sampling === undefined ? {} : { sampling: settings.sampling }),

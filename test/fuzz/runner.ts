@@ -14,11 +14,11 @@ export interface Result {
 }
 
 export interface RunOptions {
-  readonly baseName: string
-  readonly basePath: string
-  readonly seed: number
+  /** What each case is: a damaged copy of a base model (mutate) or a file (files). */
+  readonly source:
+    | { readonly mode: "mutate"; readonly base: string; readonly path: string; readonly seed: number; readonly tmp: string }
+    | { readonly mode: "files"; readonly files: ReadonlyArray<string> }
   readonly indices: ReadonlyArray<number>
-  readonly tmp: string
   readonly workers: number
   /** Cases per child process. */
   readonly batch: number
@@ -37,11 +37,10 @@ interface Run {
 
 const runChild = (options: RunOptions, indices: ReadonlyArray<number>): Promise<Run> =>
   new Promise((resolve) => {
-    const proc = spawn(
-      process.execPath,
-      [child, options.baseName, options.basePath, String(options.seed), options.tmp, ...indices.map(String)],
-      { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env }
-    )
+    const proc = spawn(process.execPath, [child, JSON.stringify({ ...options.source, indices })], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: options.env ?? process.env
+    })
     const results: Array<Result> = []
     let current: number | undefined
     let done = 0
