@@ -24,10 +24,6 @@ std::string meta_value(const llama_model * model, int32_t i) {
     return n < 0 ? std::string() : std::string(buf.data());
 }
 
-} // namespace
-
-namespace {
-
 // The loader takes any valid ggml type for any tensor; one the CPU backend has no dot product for (the integer
 // types) is a null function pointer at the first matrix multiplication: SIGSEGV on a compute thread.
 void check_tensor_types(const std::string & path) {
@@ -47,10 +43,55 @@ void check_tensor_types(const std::string & path) {
     }
 }
 
+// A vocabulary that loads can still fail to tokenize (an SPM byte token renamed: std::out_of_range at the first
+// prompt with that byte). Every byte once, at load, makes that an InvalidModelFile instead of a failed generation.
+void check_tokenizer(const llama_model * model, const std::string & path) {
+    // valid UTF-8 holding every byte valid UTF-8 can hold: U+0001..U+00FF, then one code point per lead byte
+    std::string probe = "Hello, world!\n\t 0123 ";
+    auto utf8 = [&probe](uint32_t cp) {
+        if (cp < 0x80) {
+            probe.push_back(static_cast<char>(cp));
+        } else if (cp < 0x800) {
+            probe.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+            probe.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else if (cp < 0x10000) {
+            probe.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+            probe.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            probe.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        } else {
+            probe.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+            probe.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+            probe.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+            probe.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+        }
+    };
+    for (uint32_t cp = 1; cp < 0x100; cp++) {
+        utf8(cp);
+    }
+    for (uint32_t cp = 0x100; cp < 0x800; cp += 0x40) {
+        utf8(cp);
+    }
+    for (uint32_t cp = 0x800; cp < 0x10000; cp += 0x1000) {
+        utf8(cp == 0xD800 ? 0xD7FF : cp); // no surrogates
+    }
+    for (uint32_t cp = 0x10000; cp < 0x110000; cp += 0x40000) {
+        utf8(cp);
+    }
+    std::vector<llama_token> tokens(probe.size() * 2 + 16);
+    try {
+        llama_tokenize(llama_model_get_vocab(model), probe.data(), static_cast<int32_t>(probe.size()), tokens.data(),
+                       static_cast<int32_t>(tokens.size()), true, false);
+    } catch (const std::exception & e) {
+        throw native_error(code::INVALID_MODEL_FILE,
+                           "invalid model file " + path + ": the vocabulary cannot tokenize text (" + e.what() + ")");
+    }
+}
+
 } // namespace
 
 void check_loaded_model(const llama_model * model, const std::string & path) {
     check_tensor_types(path);
+    check_tokenizer(model, path);
     char key[256];
     for (int32_t i = 0; i < llama_model_meta_count(model); i++) {
         if (llama_model_meta_key_by_index(model, i, key, sizeof(key)) < 0) {

@@ -1,5 +1,6 @@
 // Regression files (test/fixtures, made by make-fixtures.ts and from libFuzzer findings): each once reached a
-// GGML_ABORT in llama.cpp's loader or at the first decode and killed the process. Each is loaded in a child
+// GGML_ABORT in llama.cpp's loader or at the first decode and killed the process, or crashed it (a null call), or
+// failed only at the first generation. Each is loaded in a child
 // process (a regression must not take the test runner down with it) and must fail with a typed InvalidModelFile
 // that keeps llama.cpp's reason; the undamaged micro model loads and generates.
 import { assert, describe, it } from "@effect/vitest"
@@ -17,7 +18,8 @@ const expected: Readonly<Record<string, string>> = {
   "micro-llama-block-count-zero.gguf": "GGML_ASSERT(hparams.n_layer_all > 0",
   "micro-llama-negative-norm-eps.gguf": "layer_norm_rms_epsilon = -1",
   "micro-llama-alignment-one.gguf": "buffer pointer must be aligned",
-  "micro-llama-integer-weight.gguf": "tensor output.weight has type i8"
+  "micro-llama-integer-weight.gguf": "tensor output.weight has type i8",
+  "micro-llama-vocab-missing-byte.gguf": "the vocabulary cannot tokenize text"
 }
 
 describe("regression files", () => {
