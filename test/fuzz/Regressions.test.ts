@@ -21,12 +21,19 @@ const expected: Readonly<Record<string, string>> = {
   "micro-llama-integer-weight.gguf": "tensor output.weight has type i8",
   "micro-llama-vocab-missing-byte.gguf": "the vocabulary cannot tokenize text"
 }
+// undefined behaviour in the loader that UBSan found (patches/0007): llama.cpp itself refuses these, and under
+// `npm run test:sanitize` they must load without a report
+const refused: ReadonlyArray<string> = [
+  "micro-llama-kv-type-invalid.gguf",
+  "micro-llama-tensor-type-invalid.gguf",
+  "micro-llama-tensor-dims-overflow.gguf"
+]
 
 describe("regression files", () => {
   it.live("every fixture is a typed InvalidModelFile with llama.cpp's reason (or, undamaged, works)", () =>
     Effect.gen(function*() {
       const files = readdirSync(dir).filter((f) => f.endsWith(".gguf")).sort()
-      assert.deepStrictEqual(files.filter((f) => expected[f] === undefined), [], "a fixture without an expectation")
+      assert.deepStrictEqual(files.filter((f) => expected[f] === undefined && !refused.includes(f)), [], "a fixture without an expectation")
       const results = yield* Effect.promise(() =>
         runCases({
           source: { mode: "files", files: files.map((f) => dir + f) },
@@ -38,8 +45,10 @@ describe("regression files", () => {
       )
       for (const r of results) {
         const file = files[r.index]!
-        const want = expected[file]!
-        if (want === "ok") {
+        const want = expected[file]
+        if (want === undefined) {
+          assert.deepStrictEqual([r.outcome, r.reason], ["typed", "ModelLoadFailed"], `${file}: ${r.message}`)
+        } else if (want === "ok") {
           assert.strictEqual(r.outcome, "ok", `${file}: ${r.message}`)
         } else {
           assert.deepStrictEqual([r.outcome, r.reason], ["typed", "InvalidModelFile"], `${file}: ${r.message}`)
