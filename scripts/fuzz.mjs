@@ -66,7 +66,14 @@ const run = spawnSync(join(build, "load-fuzzer"), [
 ], {
   cwd: work,
   stdio: "inherit",
-  env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS ?? "detect_leaks=1:allocator_may_return_null=1" }
+  env: {
+    ...process.env,
+    ASAN_OPTIONS: process.env.ASAN_OPTIONS ?? "detect_leaks=1:allocator_may_return_null=1",
+    // a UBSan report is a finding (it would only print otherwise); llama.cpp's known, benign ones are suppressed
+    // in test/sanitize/ubsan.supp, each with its reason
+    UBSAN_OPTIONS: process.env.UBSAN_OPTIONS ??
+      `halt_on_error=1:print_stacktrace=1:suppressions=${join(root, "test", "sanitize", "ubsan.supp")}`
+  }
 })
 const fresh = readdirSync(findings).filter((f) => !before.has(f))
 console.log(`fuzz: build ${((built - started) / 1000).toFixed(0)} s, fuzzing ${seconds} s, corpus ${readdirSync(corpus).length} inputs`)
