@@ -53,7 +53,10 @@ const tests = files.length > 0 ? files : [
   "test/native", "test/llama", "test/hardening", "test/conformance", "test/fuzz"
 ]
 const vitest = join(root, "node_modules", "vitest", "vitest.mjs")
-const run = spawnSync(process.execPath, [vitest, "run", "--testTimeout=900000", "--hookTimeout=900000", ...tests], {
+// Responsiveness asserts the timer latency of a release build (20 ms); instrumented code misses it (67 ms here)
+// without any sanitizer report, so it is left out unless named.
+const exclude = files.length > 0 ? [] : ["--exclude", "test/native/Responsiveness.test.ts"]
+const run = spawnSync(process.execPath, [vitest, "run", "--testTimeout=900000", "--hookTimeout=900000", ...exclude, ...tests], {
   cwd: root,
   stdio: "inherit",
   env
