@@ -1,6 +1,10 @@
 // Model::ApplyChat and Model::ParseChat live here, beside the rest of the common/chat glue.
+#include "abort-guard.h"
+#include "chat-families.h"
+#include "chat-limits.h"
 #include "convert.h"
 #include "errors.h"
+#include "grammar-checks.h"
 #include "model.h"
 #include "promise-worker.h"
 
@@ -29,6 +33,8 @@ struct apply_input {
     bool force_tool_call = false;
     bool add_generation_prompt = true;
     bool enable_thinking = true;
+    int64_t timeout_ms = DEFAULT_RENDER_TIMEOUT_MS;
+    std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
 };
 
 const char * trigger_type_name(common_grammar_trigger_type type) {
@@ -52,8 +58,11 @@ std::shared_ptr<common_chat_templates> templates_for(model_state & s, const std:
     return s.chat_templates;
 }
 
-common_chat_params apply(model_state & s, const apply_input & in) {
+common_chat_params apply(model_state & s, const apply_input & in, chat_family & family) {
     common_chat_templates_inputs inputs;
+    check_json_depth(in.messages_json, "applyChat: messages", code::INVALID_ARGUMENT);
+    check_json_depth(in.tools_json, "applyChat: tools", code::INVALID_ARGUMENT);
+    check_json_depth(in.json_schema, "applyChat: jsonSchema", code::INVALID_ARGUMENT);
     try {
         inputs.messages = common_chat_msgs_parse_oaicompat(common_json::parse(in.messages_json));
         if (!in.tools_json.empty()) {
@@ -70,11 +79,12 @@ common_chat_params apply(model_state & s, const apply_input & in) {
     inputs.enable_thinking = in.enable_thinking;
     inputs.reasoning_format = common_reasoning_format_from_name(in.reasoning_format);
     inputs.use_jinja = true;
+    render_scope bounded(in.timeout_ms, in.cancel);
     try {
         std::shared_ptr<common_chat_templates> tmpls = templates_for(s, in.template_override);
-        return common_chat_templates_apply(tmpls.get(), inputs);
+        return apply_for_family(tmpls.get(), inputs, family);
     } catch (const std::exception & e) {
-        throw native_error(code::TEMPLATE_ERROR, std::string("applyChat: ") + e.what());
+        bounded.rethrow(e, "applyChat");
     }
 }
 
@@ -91,8 +101,34 @@ bool force_first_call(std::string & grammar) {
     return true;
 }
 
-Napi::Object params_to_js(Napi::Env env, const common_chat_params & p, const apply_input & in, bool forced) {
+// The strings that only the format's markup uses: its preserved tokens and word triggers (for parse_or_plain).
+Napi::Array format_markers(Napi::Env env, const common_chat_params & p) {
+    Napi::Array markers = Napi::Array::New(env);
+    auto add = [&](const std::string & m) {
+        if (!m.empty()) {
+            markers.Set(markers.Length(), m);
+        }
+    };
+    for (const auto & t : p.preserved_tokens) {
+        add(t);
+    }
+    for (const auto & t : p.grammar_triggers) {
+        if (t.type == COMMON_GRAMMAR_TRIGGER_TYPE_WORD || t.type == COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN) {
+            add(t.value);
+        }
+    }
+    return markers;
+}
+
+Napi::Object params_to_js(Napi::Env env, const common_chat_params & p, const apply_input & in, bool forced,
+                          const chat_family & family) {
     Napi::Object o = Napi::Object::New(env);
+    const bool with_tools = !in.tools_json.empty() && in.tool_choice != "none";
+    Napi::Object tool_calls = Napi::Object::New(env);
+    tool_calls.Set("family", family.name);
+    tool_calls.Set("supported", with_tools ? !p.grammar.empty() : family.tools);
+    tool_calls.Set("parallel", family.parallel && family.tools);
+    o.Set("toolCalls", tool_calls);
     o.Set("prompt", p.prompt);
     o.Set("grammar", p.grammar);
     o.Set("grammarLazy", p.grammar_lazy);
@@ -122,12 +158,35 @@ Napi::Object params_to_js(Napi::Env env, const common_chat_params & p, const app
     o.Set("thinkingStartTag", p.thinking_start_tag);
     Napi::Object parser = Napi::Object::New(env);
     parser.Set("format", static_cast<double>(p.format));
-    parser.Set("formatName", common_chat_format_name(p.format));
+    parser.Set("formatName", family.name == "generic" ? std::string(common_chat_format_name(p.format)) : family.name);
     parser.Set("generationPrompt", p.generation_prompt);
     parser.Set("parser", p.parser);
     parser.Set("reasoningFormat", in.reasoning_format);
+    parser.Set("markers", format_markers(env, p));
     o.Set("parser", parser);
     return o;
+}
+
+// Text that carries none of the format's markup is plain content, even for a format whose parser insists on
+// markup (gpt-oss channels, functionary's ">>>all", command-r's response tags): a model, or a test, may answer
+// without it. Markup that fails to parse is still an error.
+common_chat_msg parse_or_plain(const std::string & text, bool is_partial, const common_chat_parser_params & params,
+                               const std::vector<std::string> & markers) {
+    try {
+        return common_chat_parse(text, is_partial, params);
+    } catch (const std::exception &) {
+        bool has_markup = markers.empty();
+        for (const auto & m : markers) {
+            has_markup = has_markup || text.find(m) != std::string::npos;
+        }
+        if (has_markup) {
+            throw;
+        }
+        common_chat_msg msg;
+        msg.role = "assistant";
+        msg.content = text;
+        return msg;
+    }
 }
 
 common_chat_parser_params parser_from_js(Napi::Env env, const Napi::Object & o) {
@@ -168,28 +227,46 @@ Napi::Value Model::ApplyChat(const Napi::CallbackInfo & info) {
     }
     in->add_generation_prompt = get_bool(o, "addGenerationPrompt", true);
     in->enable_thinking = get_bool(o, "enableThinking", true);
+    in->timeout_ms = get_int(o, "timeoutMs", DEFAULT_RENDER_TIMEOUT_MS, 1, MAX_RENDER_TIMEOUT_MS);
     std::shared_ptr<model_state> s = loaded_state(env, "applyChat");
     auto result = std::make_shared<common_chat_params>();
     auto forced = std::make_shared<bool>(false);
-    return PromiseWorker::Queue(env, "effect-llama:apply-chat", {info.This().As<Napi::Object>()},
-        [s, in, result, forced] {
-            *result = apply(*s, *in);
+    auto family = std::make_shared<chat_family>();
+    Napi::Promise promise = PromiseWorker::Queue(env, "effect-llama:apply-chat", {info.This().As<Napi::Object>()},
+        [s, in, result, forced, family] {
+            *result = apply(*s, *in, *family);
             if (in->force_tool_call && !result->grammar_lazy) {
                 *forced = force_first_call(result->grammar);
             }
+            // e.g. a tool schema whose $ref cycle converts to `a ::= a`: fail here, not at generation
+            if (!result->grammar.empty()) {
+                std::string why = grammar_problem(s->vocab(), result->grammar);
+                if (!why.empty()) {
+                    throw native_error(code::GRAMMAR_ERROR, "applyChat: the template's grammar cannot work: " + why);
+                }
+            }
         },
-        [in, result, forced](Napi::Env env) { return params_to_js(env, *result, *in, *forced); });
+        [in, result, forced, family](Napi::Env env) { return params_to_js(env, *result, *in, *forced, *family); });
+    // promise.cancel(): the render stops within about a thousand template steps and the promise rejects ABORTED.
+    promise.Set("cancel", Napi::Function::New(env, [cancel = in->cancel](const Napi::CallbackInfo & ci) {
+        cancel->store(true, std::memory_order_relaxed);
+        return ci.Env().Undefined();
+    }, "cancel"));
+    return promise;
 }
 
 Napi::Value Model::ParseChat(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     std::string text = require_string(info, 0, "parseChat: text");
     bool is_partial = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
-    common_chat_parser_params params = parser_from_js(env, require_object(info, 2, "parseChat: parser"));
+    Napi::Object parser = require_object(info, 2, "parseChat: parser");
+    common_chat_parser_params params = parser_from_js(env, parser);
+    std::vector<std::string> markers = get_strings(parser, "markers");
     loaded_state(env, "parseChat");
     common_chat_msg msg;
     try {
-        msg = common_chat_parse(text, is_partial, params);
+        abort_guard guard;
+        msg = parse_or_plain(text, is_partial, params, markers);
     } catch (const std::exception & e) {
         throw coded_error(env, code::PARSE_ERROR, std::string("parseChat: ") + e.what());
     }
@@ -212,7 +289,14 @@ Napi::Value JsonSchemaToGrammar(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     std::string schema = require_string(info, 0, "jsonSchemaToGrammar: schema");
     try {
-        return Napi::String::New(env, json_schema_to_grammar(common_json::parse(schema)));
+        abort_guard guard;
+        check_json_depth(schema, "the schema", code::GRAMMAR_ERROR);
+        std::string grammar = json_schema_to_grammar(common_json::parse(schema));
+        std::string why = grammar_problem(nullptr, grammar);
+        if (!why.empty()) {
+            throw native_error(code::GRAMMAR_ERROR, "the schema converts to a grammar that cannot work (a $ref cycle?): " + why);
+        }
+        return Napi::String::New(env, grammar);
     } catch (const std::exception & e) {
         throw coded_error(env, code::GRAMMAR_ERROR, std::string("jsonSchemaToGrammar: ") + e.what());
     }

@@ -1,5 +1,6 @@
 #include "context.h"
 
+#include "abort-guard.h"
 #include "common.h"
 #include "convert.h"
 #include "errors.h"
@@ -211,9 +212,12 @@ Napi::Value Context::Initialize(const Napi::CallbackInfo & info) {
     std::shared_ptr<event_sink> s = sink;
     return PromiseWorker::Queue(env, "effect-llama:context-init", {info.This().As<Napi::Object>()},
         [m, s, params, created] {
+            abort_guard guard; // llama.cpp catches a guarded abort in the constructor and returns null
             llama_context * raw = llama_init_from_model(m->model.get(), params);
             if (raw == nullptr) {
-                throw native_error(code::CONTEXT_CREATE_FAILED, "llama.cpp could not create the context (out of memory?)");
+                throw native_error(code::CONTEXT_CREATE_FAILED, guard.tripped()
+                    ? "llama.cpp could not create the context: " + abort_guard::message()
+                    : std::string("llama.cpp could not create the context (out of memory?)"));
             }
             auto emit = [s](std::unique_ptr<event_batch> batch) {
                 event_batch * data = batch.release();

@@ -1,8 +1,10 @@
 #include "model.h"
 
+#include "abort-guard.h"
 #include "convert.h"
 #include "errors.h"
 #include "log-bridge.h"
+#include "model-checks.h"
 #include "promise-worker.h"
 #include "type-tags.h"
 
@@ -79,6 +81,25 @@ std::vector<model_buffer> parse_model_buffers(const std::vector<std::string> & l
     return buffers;
 }
 
+// A GGML_ABORT/GGML_ASSERT that file content reaches while loading (vocab, hparams, tensors) throws here; llama.cpp's
+// loader catches it, frees what it built and returns null. Either way the file is invalid, with the abort's message.
+llama_model * load_guarded(const std::string & path, const llama_model_params & params) {
+    abort_guard guard;
+    llama_model * model = nullptr;
+    try {
+        model = llama_model_load_from_file(path.c_str(), params);
+    } catch (const native_error &) {
+        model = nullptr; // thrown by the guard outside the loader's own handler
+    }
+    if (guard.tripped()) {
+        if (model != nullptr) {
+            llama_model_free(model);
+        }
+        throw native_error(code::INVALID_MODEL_FILE, "invalid model file " + path + ": " + abort_guard::message());
+    }
+    return model;
+}
+
 void load_model(load_baton & baton) {
     check_model_file(baton.path);
     llama_model_params params = llama_model_default_params();
@@ -98,7 +119,7 @@ void load_model(load_baton & baton) {
     llama_model * model = nullptr;
     {
         log_capture capture(log_lines);
-        model = llama_model_load_from_file(baton.path.c_str(), params);
+        model = load_guarded(baton.path, params);
     }
     if (model == nullptr) {
         if (baton.abort_flag->load()) {
@@ -113,6 +134,7 @@ void load_model(load_baton & baton) {
     }
     auto state = std::make_shared<model_state>();
     state->model.reset(model);
+    check_loaded_model(model, baton.path); // frees the model (through state) when it throws
     state->options = baton.options;
     state->path = baton.path;
     state->buffers = parse_model_buffers(log_lines);

@@ -1,8 +1,10 @@
 // A Promise-returning AsyncWorker: `work` runs on a libuv worker thread and must not touch Napi; `done` builds the
 // JS result on the JS thread. Pins the given JS objects (wrappers) until it settles. Exceptions in `work` reject
-// the promise with a coded error (native_error keeps its code; anything else is INTERNAL).
+// the promise with a coded error (native_error keeps its code; anything else is INTERNAL). `work` runs under an
+// abort_guard: a GGML_ABORT it reaches rejects the promise (INTERNAL, or the code the work maps it to).
 #pragma once
 
+#include "abort-guard.h"
 #include "errors.h"
 
 #include <napi.h>
@@ -28,6 +30,7 @@ public:
 protected:
     void Execute() override {
         try {
+            abort_guard guard;
             work();
         } catch (const native_error & e) {
             error_code = e.code;

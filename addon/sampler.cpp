@@ -78,6 +78,17 @@ void read_logit_bias(Napi::Env env, const Napi::Object & o, int32_t n_vocab, com
         }
         p.logit_bias.push_back({static_cast<llama_token>(token), bias.As<Napi::Number>().FloatValue()});
     }
+    std::vector<bool> banned(static_cast<size_t>(n_vocab), false);
+    int32_t n_banned = 0;
+    for (const llama_logit_bias & b : p.logit_bias) {
+        if (b.bias == -INFINITY && !banned[b.token]) {
+            banned[b.token] = true;
+            n_banned++;
+        }
+    }
+    if (n_vocab > 0 && n_banned == n_vocab) {
+        invalid(env, "logitBias bans every token of the vocabulary");
+    }
 }
 
 } // namespace
@@ -119,6 +130,13 @@ sampling_options read_sampling(Napi::Env env, const Napi::Value & value, int32_t
     read_logit_bias(env, o, n_vocab, p);
 
     out.grammar = opt_string(o, "grammar").value_or("");
+    // llama.cpp reads the grammar as a C string: "" or a NUL in front would silently constrain nothing
+    if (!is_missing(o.Get("grammar")) && out.grammar.find_first_not_of(" \t\r\n") == std::string::npos) {
+        throw coded_type_error(env, code::GRAMMAR_ERROR, "sampling: the grammar is empty");
+    }
+    if (out.grammar.find('\0') != std::string::npos) {
+        throw coded_type_error(env, code::GRAMMAR_ERROR, "sampling: the grammar contains a NUL byte");
+    }
     out.grammar_type = opt_string(o, "grammarType").value_or("user");
     if (out.grammar_type != "user" && out.grammar_type != "output_format" && out.grammar_type != "tool_calls") {
         invalid(env, "grammarType must be user, output_format or tool_calls");
@@ -153,11 +171,15 @@ common_sampler_ptr make_sampler(const llama_model * model, sampling_options & op
         trigger.value = value;
         if (trigger.type == COMMON_GRAMMAR_TRIGGER_TYPE_WORD || trigger.type == COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN) {
             std::vector<llama_token> ids = common_tokenize(vocab, value, false, true);
-            if (ids.size() == 1 && p.preserved_tokens.count(ids[0]) > 0) {
+            if (trigger.type == COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN && ids.size() != 1) {
+                // it would never fire as a token, and as a word it is not what was asked for
+                throw native_error(code::GRAMMAR_ERROR, "grammar trigger of type token \"" + value +
+                                                            "\" is not a single token of this vocabulary (it is " +
+                                                            std::to_string(ids.size()) + ")");
+            }
+            if (ids.size() == 1 && (p.preserved_tokens.count(ids[0]) > 0 || trigger.type == COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN)) {
                 trigger.type = COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN;
                 trigger.token = ids[0];
-            } else if (trigger.type == COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN) {
-                trigger.type = COMMON_GRAMMAR_TRIGGER_TYPE_WORD;
             }
         }
         p.grammar_triggers.push_back(std::move(trigger));

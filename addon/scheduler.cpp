@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 namespace effect_llama {
 
@@ -156,11 +157,18 @@ void scheduler::start(const std::shared_ptr<job> & j, event_batch & out) {
         finish(*j, "abort", out);
         return;
     }
+    if (!broken.empty()) {
+        fail(*j, code::INTERNAL, "the context is unusable since llama.cpp aborted a decode: " + broken, out);
+        return;
+    }
     if (j->is_embed) {
+        abort_guard guard;
         try {
-            abort_guard guard;
             run_embed(*j, out);
         } catch (const native_error & e) {
+            if (guard.tripped()) {
+                broken = e.what(); // mid-decode: llama.cpp's state cannot be trusted any more
+            }
             fail(*j, e.code, e.what(), out);
         } catch (const std::exception & e) {
             fail(*j, code::INTERNAL, e.what(), out);
@@ -286,12 +294,22 @@ bool scheduler::step(event_batch & out) {
     if (compute_budget::global().contended()) {
         pools->pause(); // another context computes: this one's threads sleep instead of polling while it waits
     }
-    {
+    try {
         compute_turn turn(compute_budget::global(), threads_for(batch.n_tokens), abort_pending);
         if (!turn.granted()) {
             return false; // an abort came while waiting: it is handled at the top of the next turn, the rest retry
         }
+        abort_guard guard;
         ret = llama_decode(ctx.get(), batch);
+    } catch (const std::exception & e) {
+        // An abort mid-decode (on this thread) leaves llama.cpp's state unknown: fail every job, serve no more.
+        broken = e.what();
+        for (auto & j : running) {
+            if (!j->finished) {
+                fail(*j, code::INTERNAL, broken, out);
+            }
+        }
+        return false;
     }
     if (ret != 0) {
         rollback_batch();
@@ -358,6 +376,12 @@ void scheduler::after_decode(job & j, event_batch & out) {
         token = argmax_token(logits, llama_vocab_n_tokens(vocab));
     } else {
         token = common_sampler_sample(j.sampler.get(), ctx.get(), j.batch_output);
+        // Every candidate masked (bias, grammar): the sampler still returns one; that is no generation.
+        const llama_token_data_array * cur = common_sampler_get_candidates(j.sampler.get(), false);
+        if (cur != nullptr && cur->selected >= 0 && static_cast<size_t>(cur->selected) < cur->size &&
+            cur->data[cur->selected].logit == -INFINITY) {
+            throw native_error(code::SAMPLING_ERROR, "every token is masked (logit bias or grammar): nothing can be sampled");
+        }
         common_sampler_accept(j.sampler.get(), token, true);
     }
     if (!j.gen.ignore_eog && llama_vocab_is_eog(vocab, token)) {
@@ -399,7 +423,7 @@ void scheduler::finish(job & j, const char * reason, event_batch & out) {
         ev.generate_ms = j.t_prefill_end > 0 ? t_end - j.t_prefill_end : 0;
     }
     out.push_back(std::move(ev));
-    if (std::string(reason) == "abort" && !j.is_embed && j.t_start > 0) {
+    if (std::string(reason) == "abort" && !j.is_embed && j.t_start > 0 && broken.empty()) {
         // The sequence's KV cells are released; a later request evaluates its prompt afresh.
         llama_memory_seq_rm(llama_get_memory(ctx.get()), j.gen.sequence, -1, -1);
         slots[j.gen.sequence].cached.clear();
@@ -414,7 +438,7 @@ void scheduler::fail(job & j, const std::string & err, const std::string & messa
     ev.code = err;
     ev.message = message;
     out.push_back(std::move(ev));
-    if (!j.is_embed && j.t_start > 0 && slots[j.gen.sequence].active.get() == &j) {
+    if (!j.is_embed && j.t_start > 0 && slots[j.gen.sequence].active.get() == &j && broken.empty()) {
         llama_memory_seq_rm(llama_get_memory(ctx.get()), j.gen.sequence, -1, -1);
         slots[j.gen.sequence].cached.clear();
     }

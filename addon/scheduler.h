@@ -125,6 +125,7 @@ private:
     std::atomic<bool> abort_pending{false};   // read by llama's abort callback mid-graph
 
     // scheduler thread only
+    std::string broken;                  // set when llama.cpp aborted mid-decode: every later job fails
     std::vector<slot> slots;
     std::vector<std::shared_ptr<job>> running;
     llama_batch batch{};

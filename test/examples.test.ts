@@ -29,7 +29,8 @@ const examples: ReadonlyArray<readonly [string, RegExp]> = [
   ["workflow-router.ts", /route taken: (billing|technical|other)\n(skipped: (billing|technical|other|ticket) \([a-z-]+\)\n){2,3}/],
   ["workflow-durable.ts", /the embedded engine[\s\S]*\[sections#2 finished\][\s\S]*\[run finished: succeeded, 4 nodes\]/],
   ["fallback.ts", /answered by: effect-llama-tiny-qwen2 \(finish: length\)/],
-  ["batch.ts", /#2 failed: InvalidRequestError[\s\S]*#4 ok[\s\S]*stats: 5 requests, 4 ok, 1 failed, p50 \d+ ms/]
+  ["batch.ts", /#2 failed: InvalidRequestError[\s\S]*#4 ok[\s\S]*stats: 5 requests, 4 ok, 1 failed, p50 \d+ ms/],
+  ["bad-input.ts", /damaged model -> refused: .*GGML_ASSERT[\s\S]*endless template -> stopped: [\s\S]*deep JSON -> refused: [\s\S]*still works/]
 ]
 
 describe("examples", () => {

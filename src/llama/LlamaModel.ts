@@ -16,7 +16,8 @@ import type {
 } from "../native/NativeBinding.ts"
 import { fromUnknown } from "../native/NativeError.ts"
 import { fromNative } from "./internal/errors.ts"
-import type { LlamaError } from "./LlamaError.ts"
+import { exceedsDepth, MAX_JSON_DEPTH } from "./internal/jsonDepth.ts"
+import { GrammarError, LlamaError } from "./LlamaError.ts"
 
 // ============================================================================
 // Service Interface
@@ -107,6 +108,39 @@ const call = <A>(method: string, f: () => Promise<A>): Effect.Effect<A, LlamaErr
 const callSync = <A>(method: string, f: () => A): Effect.Effect<A, LlamaError> =>
   Effect.try({ try: f, catch: fromUnknown }).pipe(Effect.catch(fromNative("LlamaModel", method)))
 
+// Interrupting a render cancels it and waits until the native work has stopped (within about a thousand template
+// steps), so a timeout frees the worker thread and a Scope closes at once.
+const applyChat = (model: NativeModel, options: ApplyChatOptions): Effect.Effect<AppliedChat, LlamaError> =>
+  Effect.callback<AppliedChat, LlamaError>((resume) => {
+    let pending: ReturnType<NativeModel["applyChat"]>
+    try {
+      pending = model.applyChat(options)
+    } catch (cause) {
+      resume(fromNative("LlamaModel", "applyChat")(fromUnknown(cause)))
+      return
+    }
+    pending.then(
+      (applied) => resume(Effect.succeed(applied)),
+      (cause) => resume(fromNative("LlamaModel", "applyChat")(fromUnknown(cause)))
+    )
+    return Effect.promise(async () => {
+      pending.cancel?.()
+      await pending.catch(() => undefined)
+    })
+  })
+
+const grammarError = (message: string) =>
+  new LlamaError({ module: "LlamaModel", method: "jsonSchemaToGrammar", reason: new GrammarError({ message }) })
+
+// A schema too deep (or cyclic) for JSON.stringify and the native converter is a GrammarError, checked first.
+const schemaText = (schema: object): Effect.Effect<string, LlamaError> =>
+  exceedsDepth(schema)
+    ? Effect.fail(grammarError(`the schema is nested more than ${MAX_JSON_DEPTH} levels deep (or is cyclic)`))
+    : Effect.try({
+      try: () => JSON.stringify(schema),
+      catch: (cause) => grammarError(`the schema is not JSON: ${cause instanceof Error ? cause.message : String(cause)}`)
+    })
+
 // Interrupting the load aborts it (llama.cpp stops at its next progress callback) and frees what was loaded.
 const load = (native: Native["Service"], options: Options): Effect.Effect<NativeModel, LlamaError> =>
   Effect.flatMap(
@@ -151,9 +185,10 @@ export const make = Effect.fnUntraced(function*(options: Options): Effect.fn.Ret
     tokenize: (text, o) => call("tokenize", () => model.tokenize(text, o?.addSpecial ?? true, o?.parseSpecial ?? false)),
     detokenize: (tokens, o) =>
       call("detokenize", () => model.detokenize(tokens, o?.removeSpecial ?? true, o?.unparseSpecial ?? false)),
-    applyChat: (o) => call("applyChat", () => model.applyChat(o)),
+    applyChat: (o) => applyChat(model, o),
     parseChat: (text, isPartial, parser) => callSync("parseChat", () => model.parseChat(text, isPartial, parser)),
-    jsonSchemaToGrammar: (schema) => callSync("jsonSchemaToGrammar", () => native.jsonSchemaToGrammar(JSON.stringify(schema))),
+    jsonSchemaToGrammar: (schema) =>
+      Effect.flatMap(schemaText(schema), (text) => callSync("jsonSchemaToGrammar", () => native.jsonSchemaToGrammar(text))),
     native: model
   })
 })

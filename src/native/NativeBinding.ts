@@ -213,6 +213,22 @@ export interface ApplyChatOptions {
   /** A Jinja chat template used instead of the model's own. */
   readonly templateOverride?: string
   readonly reasoningFormat?: "none" | "auto" | "deepseek" | "deepseek-legacy"
+  /**
+   * Deadline of the template work in milliseconds (default 30,000, at most 600,000). Rendering is also bounded in
+   * stack, steps, output size and nesting (docs/hardening.md); past a bound it fails with `TEMPLATE_ERROR`.
+   */
+  readonly timeoutMs?: number
+}
+
+/**
+ * A Promise for native work that can be stopped: `cancel()` makes it reject with `ABORTED` soon after.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type CancellablePromise<A> = Promise<A> & {
+  /** Present on the real addon; a fake may leave it out. */
+  readonly cancel?: () => void
 }
 
 /**
@@ -228,6 +244,8 @@ export interface ChatParser {
   readonly parser: string
   readonly reasoningFormat: string
   readonly parseToolCalls?: boolean
+  /** The format's markup strings: text without any of them parses as plain content. */
+  readonly markers?: ReadonlyArray<string>
 }
 
 /**
@@ -249,6 +267,12 @@ export interface GrammarTrigger {
  */
 export interface AppliedChat {
   readonly prompt: string
+  /**
+   * The template's tool-call family (`hermes`, `llama-3.x`, `gpt-oss`, ...; see docs/tool-call-formats.md), whether
+   * it can call the given tools at all (false: the tools were not rendered and no call can be parsed), and whether
+   * one turn may hold several calls (when not, `parallelToolCalls` is ignored and the grammar allows one).
+   */
+  readonly toolCalls: { readonly family: string; readonly supported: boolean; readonly parallel: boolean }
   readonly grammar: string
   readonly grammarLazy: boolean
   readonly toolCallForced: boolean
@@ -458,7 +482,8 @@ export interface NativeModel {
   info(): ModelInfo
   tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Promise<Int32Array>
   detokenize(tokens: Int32Array | ReadonlyArray<number>, removeSpecial: boolean, unparseSpecial: boolean): Promise<string>
-  applyChat(options: ApplyChatOptions): Promise<AppliedChat>
+  /** The render stops when the returned promise's `cancel()` is called (it then rejects with `ABORTED`). */
+  applyChat(options: ApplyChatOptions): CancellablePromise<AppliedChat>
   parseChat(text: string, isPartial: boolean, parser: ChatParser): ParsedChat
   dispose(): Promise<void>
   readonly disposed: boolean

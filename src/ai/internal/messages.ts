@@ -5,11 +5,16 @@
  */
 import { Effect, Schema } from "effect"
 import { AiError, type LanguageModel, type Prompt, Tool } from "effect/ai"
+import { exceedsDepth, MAX_JSON_DEPTH } from "../../llama/internal/jsonDepth.ts"
 
 type Json = Record<string, unknown>
 
 const unsupported = (description: string) =>
   AiError.make({ module: "LlamaLanguageModel", method: "prompt", reason: new AiError.InvalidUserInputError({ description }) })
+
+// JSON.stringify recurses: a value nested thousands of levels deep would overflow the stack (and the native side
+// rejects JSON nested deeper than this anyway).
+const tooDeep = (what: string) => unsupported(`${what} nest more than ${MAX_JSON_DEPTH} levels deep`)
 
 const textOf = (result: unknown): string => typeof result === "string" ? result : JSON.stringify(result)
 
@@ -39,6 +44,7 @@ export const toMessages = (prompt: Prompt.Prompt): Effect.Effect<Array<Json>, Ai
             if (part.type === "text") content += part.text
             else if (part.type === "reasoning") reasoning += part.text
             else if (part.type === "tool-call") {
+              if (exceedsDepth(part.params)) return yield* tooDeep(`the params of tool call ${part.id}`)
               toolCalls.push({ id: part.id, type: "function", function: { name: part.name, arguments: JSON.stringify(part.params) } })
             }
           }
@@ -53,6 +59,7 @@ export const toMessages = (prompt: Prompt.Prompt): Effect.Effect<Array<Json>, Ai
         case "tool":
           for (const part of message.content) {
             if (part.type === "tool-result") {
+              if (exceedsDepth(part.result)) return yield* tooDeep(`the result of tool call ${part.id}`)
               out.push({ role: "tool", tool_call_id: part.id, name: part.name, content: textOf(part.result) })
             }
           }

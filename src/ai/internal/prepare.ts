@@ -76,6 +76,15 @@ export const prepare = (
         ...(settings.templateOverride === undefined ? {} : { templateOverride: settings.templateOverride })
       }).pipe(Effect.mapError(onError))
     const applied = yield* render(JSON.stringify(messages))
+    if (offered.length > 0 && !applied.toolCalls.supported) {
+      // never generate as if the tools were there: the template did not show them and nothing would parse a call
+      return yield* invalidSetting(
+        method,
+        "tools",
+        `this model's chat template (${applied.toolCalls.family}) has no tool-call format; ` +
+          "set templateOverride to a tool-capable template (docs/tool-call-formats.md)"
+      )
+    }
     // Contents holding control-token text are tokenized as plain text (unless allowed), the markup as it is.
     const marked = settings.allowSpecialTokensInContent === true ? undefined : markContents(messages, model.info.controlTokens)
     const prompt = marked === undefined
