@@ -6,7 +6,8 @@
  *
  * @since 0.2.0
  */
-import { Schema, SchemaIssue } from "effect"
+import { Cause, Exit, Option, Schema, SchemaIssue } from "effect"
+import type { Tool } from "effect/ai"
 
 /**
  * One problem with the arguments: the field's path (`city`, `where.lat`, `tags[1]`; empty for the whole object)
@@ -115,4 +116,28 @@ export const invalidArguments = (tool: string, error: Schema.SchemaError): ToolC
     ...(first === undefined || first.path === "" ? {} : { field: first.path }),
     issues
   })
+}
+
+/**
+ * The error of a failed toolkit result: arguments that do not decode (re-decoded here to name the fields), or the
+ * tool's own failure (its encoded failure as `detail`).
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const fromResult = (tool: Tool.Any | undefined, name: string, params: unknown, result: {
+  readonly failureOrigin?: string | undefined
+  readonly encodedResult: unknown
+}): ToolCallError => {
+  if (result.failureOrigin === "parameters" && tool !== undefined && Schema.isSchema(tool.parametersSchema)) {
+    const decoded = Schema.decodeUnknownExit(tool.parametersSchema as Schema.Decoder<unknown>)(params, { errors: "all" })
+    if (Exit.isFailure(decoded)) {
+      const error = Cause.findErrorOption(decoded.cause)
+      if (Option.isSome(error) && Schema.isSchemaError(error.value)) return invalidArguments(name, error.value)
+    }
+  }
+  if (result.failureOrigin === "parameters") {
+    return new ToolCallError({ tool: name, reason: "InvalidArguments", description: "invalid arguments" })
+  }
+  return new ToolCallError({ tool: name, reason: "ToolFailed", description: "the tool failed", detail: result.encodedResult })
 }

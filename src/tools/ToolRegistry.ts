@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Context, Duration, Effect, Exit, Layer, Metric, Option, Ref, Schema, Stream } from "effect"
+import { Cause, Clock, Context, Duration, Effect, Exit, Layer, Metric, Option, Ref, Stream } from "effect"
 import { AiError, Tool, Toolkit } from "effect/ai"
 import type * as AgentTool from "./AgentTool.ts"
 import * as ToolCallError from "./ToolCallError.ts"
@@ -224,31 +224,15 @@ interface Entry {
 type Handle = AnyToolkit["handle"]
 type HandlerStream = Stream.Stream<Tool.HandlerResult<Tool.Any>, unknown, unknown>
 
-// A failed result of the toolkit, classified: arguments that do not decode (with the fields that are wrong), the
-// tool's own failure, a defect.
-const classify = (tool: Tool.Any | undefined, name: string, params: unknown, r: {
-  readonly failureOrigin?: string | undefined
-  readonly encodedResult: unknown
-}): ToolCallError.ToolCallError => {
-  if (r.failureOrigin === "parameters" && tool !== undefined && Schema.isSchema(tool.parametersSchema)) {
-    const decoded = Schema.decodeUnknownExit(tool.parametersSchema as Schema.Decoder<unknown>)(params, { errors: "all" })
-    if (Exit.isFailure(decoded)) {
-      const error = Cause.findErrorOption(decoded.cause)
-      if (Option.isSome(error) && Schema.isSchemaError(error.value)) return ToolCallError.invalidArguments(name, error.value)
-    }
-  }
-  if (r.failureOrigin === "parameters") {
-    return new ToolCallError.ToolCallError({ tool: name, reason: "InvalidArguments", description: "invalid arguments" })
-  }
-  return new ToolCallError.ToolCallError({
-    tool: name,
-    reason: "ToolFailed",
-    description: "the tool failed",
-    detail: r.encodedResult
-  })
-}
+const classify = ToolCallError.fromResult
 
-const defectOf = (name: string, cause: Cause.Cause<unknown>): ToolCallError.ToolCallError => {
+/**
+ * The error of a toolkit call that failed outside its result: an unknown tool, a defect.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const defectOf = (name: string, cause: Cause.Cause<unknown>): ToolCallError.ToolCallError => {
   const error = Cause.findErrorOption(cause)
   if (Option.isSome(error) && AiError.isAiError(error.value) && error.value.reason._tag === "ToolNotFoundError") {
     return new ToolCallError.ToolCallError({ tool: name, reason: "UnknownTool", description: `no tool named "${name}"` })
