@@ -105,9 +105,8 @@ export const withDefault = <S extends Schema.Top & { readonly DecodingServices: 
   value: S["Type"]
 ) =>
   schema.annotate({ default: value } as never).pipe(
-    Schema.optionalKey,
     Schema.withDecodingDefaultKey(Effect.succeed(value) as never)
-  ) as unknown as Schema.withDecodingDefaultKey<Schema.optionalKey<S>>
+  ) as unknown as Schema.withDecodingDefaultKey<S>
 
 // ============================================================================
 // JSON Schema
@@ -199,9 +198,13 @@ const dropOptionalNull = (ast: SchemaAST.AST, node: unknown): unknown => {
  * @since 0.2.0
  */
 export const schemaOf = (schema: Schema.Top): JsonSchema => {
+  const encoded = SchemaAST.toEncoded(schema.ast)
+  // A Struct without fields is "any non-null value" to the generator; as tool parameters it is an empty object.
+  if (encoded._tag === "Objects" && encoded.propertySignatures.length === 0 && encoded.indexSignatures.length === 0) {
+    return { type: "object", properties: {}, additionalProperties: false }
+  }
   const doc = Schema.toJsonSchemaDocument(schema, { onExcessProperty: "error" })
   const defs = Object.keys(doc.definitions).length === 0 ? {} : { $defs: doc.definitions }
-  const encoded = SchemaAST.toEncoded(schema.ast)
   return tidy(dropOptionalNull(encoded, { ...(doc.schema as JsonSchema), ...defs })) as JsonSchema
 }
 
