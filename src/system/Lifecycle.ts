@@ -10,12 +10,14 @@
  *
  * the order is: stop accepting, drain, dispose contexts, then models. Work enters through `admit` (an Effect) or
  * `admitStream` (a Stream): while the app runs it is counted in flight; once shutdown began it fails with a
- * `ShutdownError`. Draining waits for the work in flight, up to `drainTimeout` (default 30 seconds), then
+ * `ShutdownError` (the work in flight is the `effect_llama_in_flight` gauge). Draining waits for the work in
+ * flight, up to `drainTimeout` (default 30 seconds), then
  * interrupts what is left, so no generation is still running when its context is disposed.
  *
  * @since 0.2.0
  */
-import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Option, Ref, type Scope, Stream } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Metric, Option, Ref, type Scope, Stream } from "effect"
+import * as Telemetry from "../telemetry/Telemetry.ts"
 import { ShutdownError } from "./ShutdownError.ts"
 
 // ============================================================================
@@ -96,13 +98,16 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, Scope
           if (fibers.size === 0) idle = Deferred.makeUnsafe<void>()
           fibers.set(token, fiber)
           return token
-        })
+        }).pipe(Effect.tap(() => Metric.update(Telemetry.metrics.inFlight, fibers.size)))
       })
     )
     const leave = (token: object) =>
       Effect.suspend(() => {
         fibers.delete(token)
-        return fibers.size === 0 ? Deferred.succeed(idle, undefined) : Effect.void
+        return Effect.andThen(
+          Metric.update(Telemetry.metrics.inFlight, fibers.size),
+          fibers.size === 0 ? Deferred.succeed(idle, undefined) : Effect.void
+        )
       })
 
     const admit: Service["admit"] = (effect) =>

@@ -2,7 +2,7 @@
 // accepting work, drains the stream (it ends normally), disposes the context, then the model, in that order, with
 // no error logged and no native handle left; past the drain timeout the work left is interrupted first.
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Deferred, type Duration, Effect, Exit, Fiber, Layer, Logger, Scope, Stream } from "effect"
+import { Context, Deferred, type Duration, Effect, Exit, Fiber, Layer, Logger, Metric, Scope, Stream } from "effect"
 import { LanguageModel } from "effect/ai"
 import { ensureModel } from "../../scripts/models.ts"
 import * as LlamaLanguageModel from "../../src/ai/LlamaLanguageModel.ts"
@@ -11,6 +11,7 @@ import * as LlamaModel from "../../src/llama/LlamaModel.ts"
 import * as LlamaResources from "../../src/llama/LlamaResources.ts"
 import * as EffectLlama from "../../src/system/EffectLlama.ts"
 import * as Lifecycle from "../../src/system/Lifecycle.ts"
+import * as Telemetry from "../../src/telemetry/Telemetry.ts"
 
 const modelPath = await ensureModel("tiny-qwen2")
 
@@ -75,6 +76,7 @@ describe("shutdown", () => {
       const llamaContext = Context.get(context, LlamaContext.LlamaContext)
       const { fiber, lifecycle } = yield* startStream(context, 24, seen.order)
       assert.strictEqual(yield* lifecycle.inFlight, 1)
+      assert.strictEqual((yield* Metric.value(Telemetry.metrics.inFlight)).value, 1)
 
       const closing = yield* Effect.forkDetach(Scope.close(scope, Exit.void))
       // Once shutdown began, new work is refused.
@@ -94,6 +96,7 @@ describe("shutdown", () => {
       assert.deepStrictEqual([...seen.handles.values()], ["disposed", "disposed"])
       assert.deepStrictEqual(yield* LlamaResources.list, [])
       assert.strictEqual(yield* lifecycle.phase, "stopped")
+      assert.strictEqual((yield* Metric.value(Telemetry.metrics.inFlight)).value, 0)
     }), 120_000)
 
   it.live("past the drain timeout the work left is interrupted before the context is disposed", () =>
