@@ -67,8 +67,8 @@ describe("EffectLlama.layer", () => {
         logLevel: "Info",
         llamaLogLevel: "info",
         serviceName: "effect-llama-test",
-        tracing: { baseUrl: otlp.baseUrl, exportInterval: "1 hour" },
-        metrics: { otlp: { baseUrl: otlp.baseUrl, exportInterval: "1 hour" } },
+        tracing: { baseUrl: otlp.baseUrl, exportInterval: "1 hour", shutdownTimeout: "30 seconds" },
+        metrics: { otlp: { baseUrl: otlp.baseUrl, exportInterval: "1 hour", shutdownTimeout: "30 seconds" } },
         health: { memory: { minFreeBytes: 1 } },
         models: LlamaLanguageModel.layerModel({ path: modelPath, context: { contextSize: 512, sequences: 1 } })
       }).pipe(Layer.provide(Logger.layer([capture])))

@@ -30,7 +30,13 @@ describe("OTLP export", () => {
       ))
       const app = Layer.mergeAll(
         Telemetry.languageModel(model.layer, { provider: "scripted", model: "script-1" }),
-        OtlpExport.layer({ baseUrl: otlp.baseUrl, serviceName: "otlp-test", exportInterval: "1 hour" }),
+        // Exported when the Scope closes (the final flush), not on a timer.
+        OtlpExport.layer({
+          baseUrl: otlp.baseUrl,
+          serviceName: "otlp-test",
+          exportInterval: "1 hour",
+          shutdownTimeout: "30 seconds"
+        }),
         GenAi.layer
       )
       const scope = yield* Scope.make()
