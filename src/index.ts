@@ -92,3 +92,41 @@ export * as HuggingFaceEmbeddingModel from "./providers/HuggingFaceEmbeddingMode
 export * as LlmClient from "./client/LlmClient.ts"
 /** @since 0.2.0 */
 export * as EmbeddingClient from "./client/EmbeddingClient.ts"
+/** @since 0.2.0 */
+export * as ToolDefinition from "./tools/ToolDefinition.ts"
+/** @since 0.2.0 */
+export * as ToolCallError from "./tools/ToolCallError.ts"
+/** @since 0.2.0 */
+export * as ToolLimits from "./tools/ToolLimits.ts"
+/** @since 0.2.0 */
+export * as LlamaResources from "./llama/LlamaResources.ts"
+/** @since 0.2.0 */
+export * as EffectLlama from "./system/EffectLlama.ts"
+/** @since 0.2.0 */
+export * as HealthCheck from "./system/HealthCheck.ts"
+/** @since 0.2.0 */
+export * as HealthChecks from "./system/HealthChecks.ts"
+/** @since 0.2.0 */
+export * as Lifecycle from "./system/Lifecycle.ts"
+/** @since 0.2.0 */
+export * as ShutdownError from "./system/ShutdownError.ts"
+/** @since 0.2.0 */
+export * as SystemInfo from "./system/SystemInfo.ts"
+/** @since 0.2.0 */
+export * as Version from "./system/Version.ts"
+/** @since 0.2.0 */
+export * as GenAi from "./telemetry/GenAi.ts"
+/** @since 0.2.0 */
+export * as OtlpExport from "./telemetry/OtlpExport.ts"
+/** @since 0.2.0 */
+export * as Prometheus from "./telemetry/Prometheus.ts"
+/** @since 0.2.0 */
+export * as Telemetry from "./telemetry/Telemetry.ts"
+/** @since 0.2.0 */
+export * as McpToolServer from "./mcp/McpToolServer.ts"
+/** @since 0.2.0 */
+export * as McpTools from "./mcp/McpTools.ts"
+/** @since 0.2.0 */
+export * as McpToolError from "./mcp/McpToolError.ts"
+/** @since 0.2.0 */
+export * as McpCommand from "./mcp/McpCommand.ts"

@@ -29,6 +29,9 @@ const examples: ReadonlyArray<readonly [string, RegExp]> = [
   ["workflow-router.ts", /route taken: (billing|technical|other)\n(skipped: (billing|technical|other|ticket) \([a-z-]+\)\n){2,3}/],
   ["workflow-durable.ts", /the embedded engine[\s\S]*\[sections#2 finished\][\s\S]*\[run finished: succeeded, 4 nodes\]/],
   ["fallback.ts", /answered by: effect-llama-tiny-qwen2 \(finish: length\)/],
+  ["health.ts", /effect-llama \d+\.\d+\.\d+, llama\.cpp [\s\S]*pass addon\n  pass llama\n  pass memory\n  fail provider:local-openai: http:\/\/127\.0\.0\.1:\d+\/v1\/models unreachable: ECONNREFUSED\noverall: degraded/],
+  ["mcp-client.ts", /tools from the server: [\s\S]*remote_Convert\nexecute remote_Convert -> \{"fahrenheit":70\.7\}[\s\S]*"reason":"InvalidArguments"[^\n]*"field":"celsius"[\s\S]*agent called remote_Convert \{"celsius":-?[\d.e+-]+\} -> \{"fahrenheit":-?[\d.e+-]+\}/],
+  ["telemetry.ts", /effect_llama_model_requests_total\{[^}]*operation="streamText",outcome="success"\} 1\n[\s\S]*effect_llama_model_tokens_total\{[^}]*type="output"\} 32/],
   ["batch.ts", /#2 failed: InvalidRequestError[\s\S]*#4 ok[\s\S]*stats: 5 requests, 4 ok, 1 failed, p50 \d+ ms/],
   ["bad-input.ts", /damaged model -> refused: .*GGML_ASSERT[\s\S]*endless template -> stopped: [\s\S]*deep JSON -> refused: [\s\S]*still works/]
 ]

@@ -14,11 +14,20 @@
  *   its own context sequence: give the context `sequences` >= nesting depth + 1 (more when tools run in parallel).
  * - A tool calling back into the agent that runs it fails fast (`AgentError` "Reentrant", which the model sees as a
  *   failed tool result) instead of waiting for itself.
+ * - `toolLimits` bounds the run's tool calls: a time limit per call, a most number of calls, stop or go on after a
+ *   failed call (see `ToolLimits`); the run then ends with reason `max-tool-calls` or `tool-error`.
+ * - Each run is a span `invoke_agent <name>`, each step a child span `agent.step <n>` holding the model call's span
+ *   and one `execute_tool <tool>` span per call, with the GenAI attributes (`GenAi`); runs, steps and tool calls are
+ *   counted in `Telemetry.metrics`.
  *
  * @since 0.1.0
  */
-import { Cause, Context, Effect, identity, Layer, Option, Queue, Ref, Schema, Semaphore, Stream } from "effect"
+import { Cause, Clock, Context, Duration, Effect, identity, Layer, Metric, Option, Queue, Ref, Schema, Semaphore, Stream } from "effect"
 import { AiError, Chat, LanguageModel, Prompt, type Response, Tool, Toolkit } from "effect/ai"
+import * as GenAi from "../telemetry/GenAi.ts"
+import * as Telemetry from "../telemetry/Telemetry.ts"
+import * as ToolCallError from "../tools/ToolCallError.ts"
+import * as ToolLimits from "../tools/ToolLimits.ts"
 import { AgentError } from "./AgentError.ts"
 import type { AgentEvent, FinishReason, Usage } from "./AgentEvent.ts"
 import * as ContextBudget from "./ContextBudget.ts"
@@ -54,6 +63,8 @@ export type ToolChoice = LanguageModel.ToolChoice<string> | ((step: number) => L
  * @since 0.1.0
  */
 export interface Options<R = never> {
+  /** The agent's name in spans and metrics. Default: its id (`agent-<n>`). */
+  readonly name?: string
   readonly system?: string
   readonly tools?: Tools<R>
   /** Model calls per run, at least 1. Default 10. */
@@ -69,6 +80,8 @@ export interface Options<R = never> {
    * `(step) => LlamaLanguageModel.withConfigOverride({ maxTokens: step === 1 ? 200 : 64 })`.
    */
   readonly aroundStep?: (step: number) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Per-run limits on tool calls: a time limit per call, the most calls, stop or go on after a failure. */
+  readonly toolLimits?: ToolLimits.ToolLimits
 }
 
 /**
@@ -84,6 +97,8 @@ export interface ToolCallRecord {
   readonly params: unknown
   readonly isFailure: boolean
   readonly result: unknown
+  /** How long the call took (0 for a call that was not made). */
+  readonly durationMs: number
 }
 
 /**
@@ -145,6 +160,7 @@ interface Outcome {
   readonly isFailure: boolean
   readonly result: unknown
   readonly modelOutput?: ReadonlyArray<Prompt.TextPartEncoded | Prompt.FilePartEncoded> | undefined
+  readonly durationMs?: number
 }
 
 const encodeAiError = (error: AiError.AiError) =>
@@ -180,6 +196,48 @@ const runCall = (toolkit: Toolkit.WithHandler<Record<string, Tool.Any>>, call: C
         : Effect.map(encodeFailure(toolkit.tools[call.name], cause), (result): Outcome => ({ isFailure: true, result }))
     )
   ) as Effect.Effect<Outcome>
+
+const notMade = (call: Call, reason: "LimitReached" | "Skipped", description: string): Outcome => ({
+  isFailure: true,
+  result: ToolCallError.encode(new ToolCallError.ToolCallError({ tool: call.name, reason, description })),
+  durationMs: 0
+})
+
+// One call under the run's time limit, as a span `execute_tool <name>`, counted in the metrics.
+const runLimited = (
+  toolkit: Toolkit.WithHandler<Record<string, Tool.Any>>,
+  call: Call,
+  limits: ReturnType<typeof ToolLimits.resolve>
+): Effect.Effect<Outcome> =>
+  Effect.gen(function*() {
+    const start = yield* Clock.currentTimeMillis
+    const timeout = limits.timeout
+    const outcome = timeout === undefined ? yield* runCall(toolkit, call) : yield* Effect.timeoutOrElse(runCall(toolkit, call), {
+      duration: timeout,
+      orElse: () =>
+        Effect.succeed<Outcome>({
+          isFailure: true,
+          result: ToolCallError.encode(
+            new ToolCallError.ToolCallError({ tool: call.name, reason: "Timeout", description: `timed out after ${Duration.format(timeout)}` })
+          )
+        })
+    })
+    const durationMs = (yield* Clock.currentTimeMillis) - start
+    const outcomeLabel = outcome.isFailure ? "failure" : "success"
+    yield* Effect.annotateCurrentSpan(GenAi.attributes.toolOutcome, outcomeLabel)
+    yield* Metric.update(Metric.withAttributes(Telemetry.metrics.toolCalls, { tool: call.name, outcome: outcomeLabel }), 1)
+    yield* Metric.update(Metric.withAttributes(Telemetry.metrics.toolDuration, { tool: call.name }), durationMs)
+    return { ...outcome, durationMs }
+  }).pipe(
+    Effect.withSpan(GenAi.spanNames.tool(call.name), {
+      attributes: {
+        [GenAi.attributes.operationName]: GenAi.operations.executeTool,
+        [GenAi.attributes.toolName]: call.name,
+        [GenAi.attributes.toolCallId]: call.id,
+        [GenAi.attributes.toolType]: "function"
+      }
+    })
+  )
 
 // One step as history: the assistant message, then one tool message with a result per call.
 const stepMessages = (
@@ -226,11 +284,14 @@ const collect = (acc: AgentResult, event: AgentEvent): AgentResult => {
   switch (event.type) {
     case "tool-call": {
       const { id, name, params, step } = event
-      return { ...acc, toolCalls: [...acc.toolCalls, { step, id, name, params, isFailure: false, result: undefined }] }
+      return {
+        ...acc,
+        toolCalls: [...acc.toolCalls, { step, id, name, params, isFailure: false, result: undefined, durationMs: 0 }]
+      }
     }
     case "tool-result": {
-      const { id, isFailure, result } = event
-      return { ...acc, toolCalls: acc.toolCalls.map((c) => (c.id === id ? { ...c, isFailure, result } : c)) }
+      const { durationMs, id, isFailure, result } = event
+      return { ...acc, toolCalls: acc.toolCalls.map((c) => (c.id === id ? { ...c, isFailure, result, durationMs } : c)) }
     }
     case "finished":
       return { ...acc, text: event.text, reason: event.reason, steps: event.steps, usage: event.usage }
@@ -255,7 +316,9 @@ export const make = <R = never>(options: Options<R> = {}): Effect.Effect<Service
     const model = yield* LanguageModel.LanguageModel
     const captured = yield* Effect.context<R>()
     const id = `agent-${++agentCounter}`
+    const name = options.name ?? id
     const maxSteps = options.maxSteps ?? 10
+    const limits = ToolLimits.resolve(options.toolLimits)
     const systemPrompt: Prompt.RawInput = options.system === undefined ? [] : [{ role: "system", content: options.system }]
     const chat = yield* Chat.fromPrompt(systemPrompt)
     const lock = yield* Semaphore.make(1)
@@ -276,6 +339,8 @@ export const make = <R = never>(options: Options<R> = {}): Effect.Effect<Service
         return yield* Semaphore.withPermit(lock, body).pipe(Effect.provideService(Running, new Set([...running, id])))
       })
 
+    type Finished = Extract<AgentEvent, { type: "finished" }>
+
     const run = (input: Prompt.RawInput, emit: (event: AgentEvent) => Effect.Effect<void>) =>
       Effect.gen(function*() {
         if (!(maxSteps >= 1)) {
@@ -284,78 +349,135 @@ export const make = <R = never>(options: Options<R> = {}): Effect.Effect<Service
         // The turn is built here and committed step by step, so an interruption drops only the unfinished step.
         let working = Prompt.concat(yield* Ref.get(chat.history), input)
         let total: Usage = { inputTokens: 0, outputTokens: 0 }
-        for (let step = 1; step <= maxSteps; step++) {
-          if (options.contextBudget !== undefined) {
-            const compaction = yield* ContextBudget.compact(working, options.contextBudget)
-            if (Option.isSome(compaction)) {
-              const { messages, prompt, tokensAfter, tokensBefore } = compaction.value
-              working = prompt
-              yield* emit({ type: "summarized", step, messages, tokensBefore, tokensAfter })
-            }
-          }
-          const toolkit = yield* resolveTools
-          const choice = typeof options.toolChoice === "function" ? options.toolChoice(step) : options.toolChoice ?? "auto"
-          let text = ""
-          let reasoning = ""
-          let finishReason: Response.FinishReason = "unknown"
-          let usage: Usage = { inputTokens: 0, outputTokens: 0 }
-          const calls: Array<Call> = []
-          yield* LanguageModel.streamText({
-            prompt: working,
-            toolkit,
-            toolChoice: choice,
-            disableToolCallResolution: true,
-            toolCallValidation: "deferred"
-          } as never).pipe(
-            Stream.runForEach((part: Part): Effect.Effect<void, AgentError> => {
-              switch (part.type) {
-                case "text-delta":
-                  text += part.delta
-                  return emit({ type: "text-delta", step, delta: part.delta })
-                case "reasoning-delta":
-                  reasoning += part.delta
-                  return emit({ type: "reasoning-delta", step, delta: part.delta })
-                case "tool-call":
-                  if (part.providerExecuted === true) return Effect.void
-                  calls.push({ id: part.id, name: part.name, params: part.params })
-                  return emit({ type: "tool-call", step, id: part.id, name: part.name, params: part.params })
-                case "finish":
-                  finishReason = part.reason
-                  usage = {
-                    inputTokens: part.usage.inputTokens.total ?? 0,
-                    outputTokens: part.usage.outputTokens.total ?? 0
-                  }
-                  return Effect.void
-                case "error":
-                  return Effect.fail(new AgentError({ reason: "ModelError", description: String(part.error) }))
-                default:
-                  return Effect.void
+        let made = 0 // tool calls made in this run (for maxToolCalls)
+
+        // One model call and its tool calls; the run's end if this step ends it.
+        const runStep = (step: number) =>
+          Effect.gen(function*() {
+            if (options.contextBudget !== undefined) {
+              const compaction = yield* ContextBudget.compact(working, options.contextBudget)
+              if (Option.isSome(compaction)) {
+                const { messages, prompt, tokensAfter, tokensBefore } = compaction.value
+                working = prompt
+                yield* emit({ type: "summarized", step, messages, tokensBefore, tokensAfter })
               }
-            }),
-            Effect.provideService(LanguageModel.LanguageModel, model),
-            options.aroundStep === undefined ? identity : options.aroundStep(step)
-          ) as Effect.Effect<void, AgentError | AiError.AiError>
-          const outcomes = yield* Effect.forEach(
-            calls,
-            (call) =>
-              Effect.tap(runCall(toolkit, call), ({ isFailure, result }) =>
-                emit({ type: "tool-result", step, id: call.id, name: call.name, isFailure, result })),
-            { concurrency: options.toolConcurrency ?? 1 }
-          )
-          working = Prompt.concat(working, stepMessages(text, reasoning, calls, outcomes))
-          yield* Ref.set(chat.history, working)
-          total = addUsage(total, usage)
-          yield* emit({ type: "step-finished", step, finishReason, toolCalls: calls.length, usage })
-          if (calls.length === 0) {
-            // finishReason is set by the stream callback above, which TypeScript cannot see.
-            const reason = (finishReason as Response.FinishReason) === "length" ? "length" : "stop"
-            return yield* emit({ type: "finished", reason, steps: step, text, usage: total })
-          }
-          if (step === maxSteps) {
-            return yield* emit({ type: "finished", reason: "max-steps", steps: step, text, usage: total })
+            }
+            const toolkit = yield* resolveTools
+            const choice = typeof options.toolChoice === "function" ? options.toolChoice(step) : options.toolChoice ?? "auto"
+            let text = ""
+            let reasoning = ""
+            let finishReason: Response.FinishReason = "unknown"
+            let usage: Usage = { inputTokens: 0, outputTokens: 0 }
+            const calls: Array<Call> = []
+            yield* LanguageModel.streamText({
+              prompt: working,
+              toolkit,
+              toolChoice: choice,
+              disableToolCallResolution: true,
+              toolCallValidation: "deferred"
+            } as never).pipe(
+              Stream.runForEach((part: Part): Effect.Effect<void, AgentError> => {
+                switch (part.type) {
+                  case "text-delta":
+                    text += part.delta
+                    return emit({ type: "text-delta", step, delta: part.delta })
+                  case "reasoning-delta":
+                    reasoning += part.delta
+                    return emit({ type: "reasoning-delta", step, delta: part.delta })
+                  case "tool-call":
+                    if (part.providerExecuted === true) return Effect.void
+                    calls.push({ id: part.id, name: part.name, params: part.params })
+                    return emit({ type: "tool-call", step, id: part.id, name: part.name, params: part.params })
+                  case "finish":
+                    finishReason = part.reason
+                    usage = {
+                      inputTokens: part.usage.inputTokens.total ?? 0,
+                      outputTokens: part.usage.outputTokens.total ?? 0
+                    }
+                    return Effect.void
+                  case "error":
+                    return Effect.fail(new AgentError({ reason: "ModelError", description: String(part.error) }))
+                  default:
+                    return Effect.void
+                }
+              }),
+              Effect.provideService(LanguageModel.LanguageModel, model),
+              options.aroundStep === undefined ? identity : options.aroundStep(step)
+            ) as Effect.Effect<void, AgentError | AiError.AiError>
+            // The run's limits: a call past maxToolCalls is not made; with onError "stop", a failure skips the rest.
+            const limit: { ended: "max-tool-calls" | "tool-error" | undefined } = { ended: undefined }
+            const outcomes = yield* Effect.forEach(
+              calls,
+              (call) =>
+                Effect.suspend((): Effect.Effect<Outcome> => {
+                  if (limit.ended === "tool-error") {
+                    return Effect.succeed(notMade(call, "Skipped", "not made: an earlier call of this step failed"))
+                  }
+                  if (limits.maxToolCalls !== undefined && made >= limits.maxToolCalls) {
+                    limit.ended ??= "max-tool-calls"
+                    return Effect.succeed(
+                      notMade(call, "LimitReached", `not made: the run's ${limits.maxToolCalls} tool calls are spent`)
+                    )
+                  }
+                  made++
+                  return Effect.tap(runLimited(toolkit, call, limits), (outcome) =>
+                    Effect.sync(() => {
+                      if (outcome.isFailure && limits.stopOnError) limit.ended = "tool-error"
+                    }))
+                }).pipe(
+                  Effect.tap(({ durationMs, isFailure, result }) =>
+                    emit({ type: "tool-result", step, id: call.id, name: call.name, isFailure, result, durationMs: durationMs ?? 0 })
+                  )
+                ),
+              { concurrency: options.toolConcurrency ?? 1 }
+            )
+            working = Prompt.concat(working, stepMessages(text, reasoning, calls, outcomes))
+            yield* Ref.set(chat.history, working)
+            total = addUsage(total, usage)
+            yield* Effect.annotateCurrentSpan({
+              [GenAi.attributes.toolCalls]: calls.length,
+              [GenAi.attributes.finishReasons]: [finishReason],
+              [GenAi.attributes.inputTokens]: usage.inputTokens,
+              [GenAi.attributes.outputTokens]: usage.outputTokens
+            })
+            yield* Metric.update(Metric.withAttributes(Telemetry.metrics.agentSteps, { agent: name }), 1)
+            yield* emit({ type: "step-finished", step, finishReason, toolCalls: calls.length, usage })
+            if (calls.length === 0) {
+              // finishReason is set by the stream callback above, which TypeScript cannot see.
+              const reason = (finishReason as Response.FinishReason) === "length" ? "length" : "stop"
+              return Option.some<Finished>({ type: "finished", reason, steps: step, text, usage: total })
+            }
+            if (limit.ended !== undefined) {
+              return Option.some<Finished>({ type: "finished", reason: limit.ended, steps: step, text, usage: total })
+            }
+            if (step === maxSteps) {
+              return Option.some<Finished>({ type: "finished", reason: "max-steps", steps: step, text, usage: total })
+            }
+            return Option.none<Finished>()
+          }).pipe(Effect.withSpan(GenAi.spanNames.step(step), { attributes: { [GenAi.attributes.agentStep]: step } }))
+
+        for (let step = 1; step <= maxSteps; step++) {
+          const end = yield* runStep(step)
+          if (Option.isSome(end)) {
+            yield* Effect.annotateCurrentSpan({
+              [GenAi.attributes.agentFinishReason]: end.value.reason,
+              [GenAi.attributes.inputTokens]: end.value.usage.inputTokens,
+              [GenAi.attributes.outputTokens]: end.value.usage.outputTokens
+            })
+            yield* Metric.update(Metric.withAttributes(Telemetry.metrics.agentRuns, { agent: name, reason: end.value.reason }), 1)
+            return yield* emit(end.value)
           }
         }
-      }).pipe(Effect.provideService(LanguageModel.LanguageModel, model))
+      }).pipe(
+        Effect.withSpan(GenAi.spanNames.agent(name), {
+          attributes: {
+            [GenAi.attributes.operationName]: GenAi.operations.invokeAgent,
+            [GenAi.attributes.agentId]: id,
+            [GenAi.attributes.agentName]: name
+          }
+        }),
+        Effect.provideService(LanguageModel.LanguageModel, model)
+      )
 
     const stream = (input: Prompt.RawInput): Stream.Stream<AgentEvent, AgentError | AiError.AiError> =>
       Stream.callback<AgentEvent, AgentError | AiError.AiError>(

@@ -19,16 +19,19 @@ export interface Usage {
 
 /**
  * Why a run ended: the model answered without calling a tool (`stop`), its last answer was cut off at the token
- * limit (`length`), or it was still calling tools after `maxSteps` model calls (`max-steps`).
+ * limit (`length`), it was still calling tools after `maxSteps` model calls (`max-steps`), it asked for more tool
+ * calls than `toolLimits.maxToolCalls` allow (`max-tool-calls`), or a tool call failed with `toolLimits.onError:
+ * "stop"` (`tool-error`).
  *
  * @category models
  * @since 0.1.0
  */
-export type FinishReason = "stop" | "length" | "max-steps"
+export type FinishReason = "stop" | "length" | "max-steps" | "max-tool-calls" | "tool-error"
 
 /**
  * One event of a run. `step` counts model calls from 1. `tool-result.result` is the encoded (JSON) value the model
- * sees; `isFailure` marks bad arguments, unknown tools and handler failures.
+ * sees; `isFailure` marks bad arguments, unknown tools, handler failures, timeouts and calls not made (limits);
+ * `durationMs` is how long the call took.
  *
  * @category models
  * @since 0.1.0
@@ -50,6 +53,7 @@ export type AgentEvent =
     readonly name: string
     readonly isFailure: boolean
     readonly result: unknown
+    readonly durationMs: number
   }
   | {
     readonly type: "step-finished"

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Array as Arr, Context, Deferred, Effect, Exit, Layer, Queue, Result, Scope, Stream } from "effect"
+import { Array as Arr, Context, Deferred, Effect, Exit, Layer, Metric, Queue, Result, Scope, Stream } from "effect"
 import { JobRouter } from "../native/JobRouter.ts"
 import { Native } from "../native/Native.ts"
 import type {
@@ -22,6 +22,7 @@ import { fromNative } from "./internal/errors.ts"
 import * as SequencePool from "./internal/SequencePool.ts"
 import type { LlamaError } from "./LlamaError.ts"
 import { LlamaModel } from "./LlamaModel.ts"
+import * as LlamaResources from "./LlamaResources.ts"
 import * as Sampling from "./Sampling.ts"
 
 // ============================================================================
@@ -122,6 +123,10 @@ export interface Service {
     texts: ReadonlyArray<string>,
     options?: EmbedOptions
   ) => Effect.Effect<ReadonlyArray<Result.Result<Float32Array, LlamaError>>, LlamaError>
+  /** `loaded` while usable; `disposing` once its Scope began freeing it; `disposed` after. */
+  readonly state: Effect.Effect<LlamaResources.State>
+  /** Generations running on a sequence and waiting for one. */
+  readonly sequences: Effect.Effect<{ readonly total: number; readonly busy: number; readonly waiting: number }>
 }
 
 /**
@@ -165,6 +170,22 @@ export interface Options extends ContextOptions {
 }
 
 // ============================================================================
+// Metrics
+// ============================================================================
+
+/**
+ * Context metrics: generations waiting for a free sequence (the queue depth), attribute `model`.
+ *
+ * @category metrics
+ * @since 0.2.0
+ */
+export const metrics = {
+  queueDepth: Metric.gauge("effect_llama_queue_depth", {
+    description: "generations and embeddings waiting for a free sequence of a context"
+  })
+}
+
+// ============================================================================
 // Constructor
 // ============================================================================
 
@@ -196,13 +217,39 @@ export const make = Effect.fnUntraced(function*(
   const native = yield* Native
   const model = yield* LlamaModel
   const router = new JobRouter()
+  const modelInfo = model.native.info()
+  const name = modelInfo.name !== "" ? modelInfo.name : modelInfo.path
+  const queueDepth = Metric.withAttributes(metrics.queueDepth, { model: name })
+  let pool: SequencePool.SequencePool | undefined
+  let disposing = false
   const context: NativeContext = yield* Effect.acquireRelease(
     Effect.flatMap(callSync("make", () => new native.Context(model.native, options)), (ctx) =>
-      Effect.as(Effect.tryPromise({ try: () => ctx.init(router.dispatch), catch: (e) => e }).pipe(Effect.catch(failWith("make"))), ctx)),
-    (ctx) => Effect.promise(() => ctx.dispose())
-  )
+      Effect.as(Effect.tryPromise({ try: () => ctx.init(router.dispatch), catch: (e) => e }).pipe(Effect.catch(failWith("make"))), ctx)).pipe(
+        Effect.map((ctx) => ({
+          ctx,
+          tracked: LlamaResources.track({
+            kind: "context",
+            name,
+            path: modelInfo.path,
+            disposed: () => ctx.disposed,
+            sequences: () => pool?.stats() ?? { total: 0, busy: 0, waiting: 0 }
+          })
+        }))
+      ),
+    ({ ctx, tracked }) =>
+      Effect.suspend(() => {
+        disposing = true
+        tracked.disposing()
+        return Effect.promise(() => ctx.dispose())
+      }).pipe(
+        Effect.andThen(Effect.sync(() => tracked.disposed())),
+        Effect.andThen(Effect.logDebug("LlamaContext disposed")),
+        Effect.annotateLogs({ model: name })
+      )
+  ).pipe(Effect.map(({ ctx }) => ctx))
   const info = context.info()
-  const pool = SequencePool.make(info.sequences)
+  pool = SequencePool.make(info.sequences, (delta) => Metric.modify(queueDepth, delta))
+  const slots = pool
   const window = options.window ?? 32
 
   const generate = (request: GenerateRequest): Stream.Stream<GenerationEvent, LlamaError> =>
@@ -211,7 +258,7 @@ export const make = Effect.fnUntraced(function*(
       const events = Stream.callback<JobEvent, LlamaError>(Effect.fnUntraced(function*(queue) {
         const sampling = yield* Sampling.validate("LlamaContext", "generate")(request.sampling ?? {})
         const key = promptKey(request.prompt)
-        const sequence = yield* pool.acquire(key)
+        const sequence = yield* slots.acquire(key)
         const ended = yield* Deferred.make<void>()
         const grammar = request.grammar
         job = yield* callSync("generate", () =>
@@ -241,9 +288,9 @@ export const make = Effect.fnUntraced(function*(
           if (event.type === "token") {
             text += event.text
           } else if (event.type === "done") {
-            pool.remember(sequence, event.reason === "abort" ? "" : key + text + event.text)
+            slots.remember(sequence, event.reason === "abort" ? "" : key + text + event.text)
           } else if (event.type === "error") {
-            pool.remember(sequence, "")
+            slots.remember(sequence, "")
           }
           Queue.offerUnsafe(queue, event)
           if (event.type === "done" || event.type === "error") {
@@ -346,7 +393,15 @@ export const make = Effect.fnUntraced(function*(
       return Effect.flatMap(failureError("embed", { ...first, message: first.message + more }), Effect.fail)
     })
 
-  return LlamaContext.of({ info, generate, generateText, embed, embedEach })
+  return LlamaContext.of({
+    info,
+    generate,
+    generateText,
+    embed,
+    embedEach,
+    state: Effect.sync(() => (context.disposed ? "disposed" : disposing ? "disposing" : "loaded")),
+    sequences: Effect.sync(() => slots.stats())
+  })
 })
 
 // ============================================================================

@@ -18,6 +18,7 @@ import { fromUnknown } from "../native/NativeError.ts"
 import { fromNative } from "./internal/errors.ts"
 import { exceedsDepth, MAX_JSON_DEPTH } from "./internal/jsonDepth.ts"
 import { GrammarError, LlamaError } from "./LlamaError.ts"
+import * as LlamaResources from "./LlamaResources.ts"
 
 // ============================================================================
 // Service Interface
@@ -53,6 +54,11 @@ export interface Service {
   readonly jsonSchemaToGrammar: (schema: object) => Effect.Effect<string, LlamaError>
   /** Parses generated text (complete or partial) into content, reasoning and tool calls. */
   readonly parseChat: (text: string, isPartial: boolean, parser: ChatParser) => Effect.Effect<ParsedChat, LlamaError>
+  /**
+   * `loaded` while usable; `disposing` once its Scope began freeing it; `disposed` after (a service kept past its
+   * Scope, or a handle freed out from under it, reports `disposed`).
+   */
+  readonly state: Effect.Effect<LlamaResources.State>
   /** @internal The native handle, for LlamaContext. */
   readonly native: NativeModel
 }
@@ -177,11 +183,28 @@ const load = (native: Native["Service"], options: Options): Effect.Effect<Native
  */
 export const make = Effect.fnUntraced(function*(options: Options): Effect.fn.Return<Service, LlamaError, Native | Scope.Scope> {
   const native = yield* Native
+  let disposing = false
   const model = yield* Effect.uninterruptibleMask((restore) =>
-    Effect.tap(restore(load(native, options)), (m) => Effect.addFinalizer(() => Effect.promise(() => m.dispose())))
+    Effect.tap(restore(load(native, options)), (m) => {
+      const info = m.info()
+      const name = info.name !== "" ? info.name : options.path
+      const tracked = LlamaResources.track({ kind: "model", name, path: options.path, disposed: () => m.disposed })
+      return Effect.addFinalizer(() =>
+        Effect.suspend(() => {
+          disposing = true
+          tracked.disposing()
+          return Effect.promise(() => m.dispose())
+        }).pipe(
+          Effect.andThen(Effect.sync(() => tracked.disposed())),
+          Effect.andThen(Effect.logDebug("LlamaModel disposed")),
+          Effect.annotateLogs({ model: name })
+        )
+      )
+    })
   )
   return LlamaModel.of({
     info: model.info(),
+    state: Effect.sync(() => (model.disposed ? "disposed" : disposing ? "disposing" : "loaded")),
     tokenize: (text, o) => call("tokenize", () => model.tokenize(text, o?.addSpecial ?? true, o?.parseSpecial ?? false)),
     detokenize: (tokens, o) =>
       call("detokenize", () => model.detokenize(tokens, o?.removeSpecial ?? true, o?.unparseSpecial ?? false)),

@@ -57,6 +57,11 @@ export interface NodeDefinition {
   readonly config?: unknown
   readonly toolChoice?: unknown
   readonly maxSteps?: number
+  readonly toolLimits?: {
+    readonly timeoutMs?: number
+    readonly maxToolCalls?: number
+    readonly onError?: "continue" | "stop"
+  }
   readonly aroundStep?: string
   readonly mode?: "all" | "any"
   readonly items?: unknown
@@ -91,6 +96,11 @@ export const NodeDefinition: Schema.Codec<NodeDefinition> = Schema.Struct({
   config: Schema.optionalKey(Schema.Unknown),
   toolChoice: Schema.optionalKey(Schema.Unknown),
   maxSteps: Schema.optionalKey(Schema.Int),
+  toolLimits: Schema.optionalKey(Schema.Struct({
+    timeoutMs: Schema.optionalKey(Schema.Finite),
+    maxToolCalls: Schema.optionalKey(Schema.Int),
+    onError: Schema.optionalKey(Schema.Literals(["continue", "stop"]))
+  })),
   aroundStep: Schema.optionalKey(Schema.String),
   mode: Schema.optionalKey(Schema.Literals(["all", "any"])),
   items: Schema.optionalKey(Schema.Unknown),
@@ -261,6 +271,11 @@ const writeNode = (node: WorkflowNode.Node, into: Collect): NodeDefinition => {
         config: node.config,
         toolChoice: typeof node.toolChoice === "function" ? { $ref: `${ref}.toolChoice` } : node.toolChoice,
         maxSteps: node.maxSteps,
+        toolLimits: node.toolLimits === undefined ? undefined : defined({
+          timeoutMs: node.toolLimits.timeout === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(node.toolLimits.timeout)),
+          maxToolCalls: node.toolLimits.maxToolCalls,
+          onError: node.toolLimits.onError
+        }),
         aroundStep: node.aroundStep === undefined ? undefined : `${ref}.aroundStep`,
         output: schema("output", node.output)
       })
@@ -405,6 +420,11 @@ const readNode = (reader: Reader, d: NodeDefinition, workflows: Map<string, Work
           ? lookup(reader, "functions", choice.$ref)
           : d.toolChoice as never,
         maxSteps: d.maxSteps,
+        toolLimits: d.toolLimits === undefined ? undefined : {
+          ...(d.toolLimits.timeoutMs === undefined ? {} : { timeout: Duration.millis(d.toolLimits.timeoutMs) }),
+          ...(d.toolLimits.maxToolCalls === undefined ? {} : { maxToolCalls: d.toolLimits.maxToolCalls }),
+          ...(d.toolLimits.onError === undefined ? {} : { onError: d.toolLimits.onError })
+        },
         aroundStep: lookup(reader, "functions", d.aroundStep),
         output: schema(d.output)
       }

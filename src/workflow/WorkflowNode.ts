@@ -20,6 +20,7 @@ import type { LanguageModel } from "effect/ai"
 import type * as Agent from "../agent/Agent.ts"
 import type * as LlamaLanguageModel from "../ai/LlamaLanguageModel.ts"
 import type { ExecutionProfile } from "../resilience/ExecutionProfile.ts"
+import type { ToolLimits } from "../tools/ToolLimits.ts"
 import type * as ToolRegistry from "../tools/ToolRegistry.ts"
 
 // ============================================================================
@@ -147,6 +148,7 @@ export interface AgentNode<Name extends string = string, R = unknown> extends Ba
   readonly toolChoice: Agent.ToolChoice | undefined
   readonly maxSteps: number | undefined
   readonly aroundStep: Agent.Options["aroundStep"]
+  readonly toolLimits: ToolLimits | undefined
   readonly output: Schema.Top | undefined
 }
 
@@ -314,6 +316,11 @@ export interface AgentOptions<Out extends SchemaNoServices, R> extends CommonOpt
   /** Model calls, at least 1. Default 10. */
   readonly maxSteps?: number
   readonly aroundStep?: Agent.Options["aroundStep"]
+  /**
+   * Per-run limits on the node's tool calls (see `ToolLimits`). With `onError: "stop"`, a failed tool call fails
+   * the node (its retry policy then applies).
+   */
+  readonly toolLimits?: ToolLimits
   /** Structured output: after the tool loop, the answer as a value of this Schema (`generateObject`). */
   readonly output?: Out
 }
@@ -345,6 +352,7 @@ export const agent = <
   toolChoice: options.toolChoice,
   maxSteps: options.maxSteps,
   aroundStep: options.aroundStep,
+  toolLimits: options.toolLimits,
   output: options.output
 })
 

@@ -117,7 +117,10 @@ export const toTools = (tools: ReadonlyArray<Tool.Any>): Array<Json> =>
     function: {
       name: tool.name,
       ...(Tool.getDescription(tool) === undefined ? {} : { description: Tool.getDescription(tool) }),
-      parameters: closedJsonSchema(tool.parametersSchema)
+      // A dynamic tool with a raw JSON Schema (e.g. one loaded from an MCP server) is offered with that schema.
+      parameters: Tool.isDynamic(tool) && tool.jsonSchema !== undefined
+        ? tool.jsonSchema as Json
+        : closedJsonSchema(tool.parametersSchema)
     }
   }))
 

@@ -13,6 +13,8 @@ export interface SequencePool {
   readonly acquire: (prompt: string) => Effect.Effect<number, never, Scope.Scope>
   /** Records what a sequence's KV cache now holds (prompt + output), or "" after it was cleared. */
   readonly remember: (sequence: number, text: string) => void
+  /** Sequences in use and requests waiting for one. */
+  readonly stats: () => { readonly total: number; readonly busy: number; readonly waiting: number }
 }
 
 const commonPrefix = (a: string, b: string): number => {
@@ -23,10 +25,16 @@ const commonPrefix = (a: string, b: string): number => {
 }
 
 /** @internal */
-export const make = (size: number): SequencePool => {
+export const make = (size: number, onWaiting?: (delta: number) => Effect.Effect<void>): SequencePool => {
   const permits = Semaphore.makeUnsafe(size)
   const slots = Array.from({ length: size }, () => ({ busy: false, text: "", used: 0 }))
   let clock = 0
+  let waiting = 0
+  const wait = (delta: number) =>
+    Effect.suspend(() => {
+      waiting += delta
+      return onWaiting === undefined ? Effect.void : onWaiting(delta)
+    })
   // A permit guarantees a free slot; pick the best one synchronously.
   const pick = (prompt: string): number => {
     let best = -1
@@ -46,7 +54,10 @@ export const make = (size: number): SequencePool => {
   return {
     acquire: (prompt) =>
       Effect.acquireRelease(
-        Effect.map(Semaphore.take(permits, 1), () => pick(prompt)),
+        Effect.map(
+          Effect.andThen(wait(1), Semaphore.take(permits, 1)).pipe(Effect.ensuring(wait(-1))),
+          () => pick(prompt)
+        ),
         (sequence) =>
           Effect.suspend(() => {
             slots[sequence]!.busy = false
@@ -55,6 +66,7 @@ export const make = (size: number): SequencePool => {
       ),
     remember: (sequence, text) => {
       slots[sequence]!.text = text
-    }
+    },
+    stats: () => ({ total: size, busy: slots.filter((s) => s.busy).length, waiting })
   }
 }

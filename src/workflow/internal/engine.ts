@@ -4,8 +4,10 @@
  * parents have finished. Units of work go through a `Journal`: direct calls in memory, effect/workflow activities
  * on a durable run, child workflows on a distributed one.
  */
-import { Cause, Clock, type Duration, Effect, Exit, Fiber, Queue, Semaphore } from "effect"
+import { Cause, Clock, type Duration, Effect, Exit, Fiber, Metric, Queue, Semaphore } from "effect"
 import type { ExecutionProfile } from "../../resilience/ExecutionProfile.ts"
+import * as GenAi from "../../telemetry/GenAi.ts"
+import * as Telemetry from "../../telemetry/Telemetry.ts"
 import type { WorkflowEvent } from "../WorkflowEvent.ts"
 import type * as WorkflowNode from "../WorkflowNode.ts"
 import type { NodeResult, SkipReason, WorkflowResult } from "../WorkflowResult.ts"
@@ -348,12 +350,35 @@ export const runPlan = (plan: Plan, input: unknown, ctx: RunContext): Effect.Eff
       return Effect.forEach(batch, emit, { discard: true })
     })
 
+    // Each node is a span `workflow.node <name>` (its status an attribute) and counts in the node metric.
+    const traced = (p: PlanNode) =>
+      body(p).pipe(
+        Effect.tap((outcome) =>
+          Effect.gen(function*() {
+            const status = outcome.ok ? "succeeded" : "failed"
+            yield* Effect.annotateCurrentSpan(GenAi.attributes.workflowNodeStatus, status)
+            yield* Metric.update(
+              Metric.withAttributes(Telemetry.metrics.workflowNodes, { workflow, kind: p.node.kind, status }),
+              1
+            )
+          })
+        ),
+        Effect.withSpan(GenAi.spanNames.workflowNode(prefix + p.node.name), {
+          attributes: {
+            [GenAi.attributes.workflowName]: workflow,
+            [GenAi.attributes.workflowRunId]: runId,
+            [GenAi.attributes.workflowNode]: prefix + p.node.name,
+            [GenAi.attributes.workflowNodeKind]: p.node.kind
+          }
+        })
+      )
+
     const startQueued = Effect.suspend(() => {
       if (toStart.length === 0) return Effect.void
       const batch = toStart.splice(0, toStart.length)
       return Effect.forEach(batch, (i) =>
         Effect.map(
-          Effect.forkChild(Effect.flatMap(Effect.exit(body(nodes[i]!)), (exit) => Queue.offer(completions, { index: i, exit }))),
+          Effect.forkChild(Effect.flatMap(Effect.exit(traced(nodes[i]!)), (exit) => Queue.offer(completions, { index: i, exit }))),
           (fiber) => {
             running.set(i, fiber as Fiber.Fiber<void>)
           }
@@ -488,4 +513,10 @@ export const runPlan = (plan: Plan, input: unknown, ctx: RunContext): Effect.Eff
       })
     }
     return result
-  })
+  }).pipe((self) =>
+    ctx.prefix === ""
+      ? Effect.withSpan(self, GenAi.spanNames.workflowRun(plan.workflow.name), {
+        attributes: { [GenAi.attributes.workflowName]: plan.workflow.name, [GenAi.attributes.workflowRunId]: ctx.runId }
+      })
+      : self
+  )

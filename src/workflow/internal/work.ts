@@ -171,11 +171,15 @@ const runAgent = (work: Work, node: WorkflowNode.AgentNode) =>
       ...(tools === undefined ? {} : { tools: tools as Agent.Tools }),
       ...(node.maxSteps === undefined ? {} : { maxSteps: node.maxSteps }),
       ...(node.toolChoice === undefined ? {} : { toolChoice: node.toolChoice }),
-      ...(node.aroundStep === undefined ? {} : { aroundStep: node.aroundStep })
+      ...(node.aroundStep === undefined ? {} : { aroundStep: node.aroundStep }),
+      ...(node.toolLimits === undefined ? {} : { toolLimits: node.toolLimits }),
+      name: node.name
     })
     const { emit, tag } = work
     let text = ""
     let usage = { inputTokens: 0, outputTokens: 0 }
+    let failedCall: { readonly tool: string; readonly result: unknown } | undefined
+    let reason: Agent.FinishReason = "stop"
     yield* agent.stream(prompt).pipe(
       Stream.runForEach((event): Effect.Effect<void> => {
         switch (event.type) {
@@ -191,6 +195,7 @@ const runAgent = (work: Work, node: WorkflowNode.AgentNode) =>
               params: event.params
             })
           case "tool-result":
+            if (event.isFailure) failedCall ??= { tool: event.name, result: event.result }
             return emit === undefined ? Effect.void : emit({
               ...tag,
               type: "agent-tool-result",
@@ -204,12 +209,20 @@ const runAgent = (work: Work, node: WorkflowNode.AgentNode) =>
             return Effect.sync(() => {
               text = event.text
               usage = event.usage
+              reason = event.reason
             })
           default:
             return Effect.void
         }
       })
     )
+    // reason and failedCall are set by the event handler above, which TypeScript cannot see.
+    if ((reason as Agent.FinishReason) === "tool-error") {
+      const failed = failedCall as { readonly tool: string; readonly result: unknown } | undefined
+      return yield* Effect.fail(
+        new Error(`agent ${node.name} stopped: tool ${failed?.tool ?? "?"} failed: ${JSON.stringify(failed?.result)}`)
+      )
+    }
     if (node.output === undefined) return { output: text, usage } satisfies Produced
     const history = yield* agent.history
     const object = yield* LanguageModel.generateObject({
