@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     include: ["test/gpu/**/*.test.ts"],
     fileParallelism: false,
-    testTimeout: 300_000,
+    testTimeout: 600_000,
     hookTimeout: 300_000,
     reporters: ["default", "./test/support/DeathReporter.ts"]
   }

@@ -138,11 +138,12 @@ gpu_offload apply_gpu_request(const std::string & path, llama_model_params & par
     result.fit_context = cparams.n_ctx;
     result.fit_margin = static_cast<int64_t>(margins[0]);
     result.fit_layers = params.n_gpu_layers;
-    if (status == COMMON_PARAMS_FIT_STATUS_SUCCESS) {
+    if (status == COMMON_PARAMS_FIT_STATUS_SUCCESS && params.n_gpu_layers != 0) {
         result.fit_status = params.n_gpu_layers < 0 ? "fits" : "reduced";
     } else {
-        // Nothing fits (or measuring failed): load on the CPU rather than fail to allocate on the device.
-        result.fit_status = status == COMMON_PARAMS_FIT_STATUS_FAILURE ? "failed" : "error";
+        // Nothing fits (the fit failed, or it succeeded with no layer on the device), or measuring failed: load on
+        // the CPU rather than fail to allocate on the device.
+        result.fit_status = status == COMMON_PARAMS_FIT_STATUS_ERROR ? "error" : "failed";
         params.n_gpu_layers = 0;
         params.tensor_split = nullptr;
         params.tensor_buft_overrides = nullptr;

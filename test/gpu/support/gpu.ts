@@ -43,3 +43,21 @@ export const firstDivergence = (a: ReadonlyArray<number>, b: ReadonlyArray<numbe
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return i
   return -1
 }
+
+/**
+ * Greedy decoding is an argmax, so two builds (or two batch layouts) whose arithmetic differs in the last bits pick
+ * different tokens where two logits (nearly) tie. This measures whether they do: after `prefix`, greedy picks
+ * `winner`; with a bias of +delta on `loser` it picks `loser` exactly when logit(winner) - logit(loser) < delta.
+ */
+export const tiesWithin = (
+  generateOne: (tokens: ReadonlyArray<number>, bias: ReadonlyArray<{ token: number; bias: number }>) => Effect.Effect<number, unknown>,
+  prefix: ReadonlyArray<number>,
+  winner: number,
+  loser: number,
+  delta: number
+): Effect.Effect<boolean, unknown> =>
+  Effect.gen(function*() {
+    const plain = yield* generateOne(prefix, [{ token: 0, bias: 0 }])
+    if (plain !== winner) return false
+    return (yield* generateOne(prefix, [{ token: loser, bias: delta }])) === loser
+  })
