@@ -198,4 +198,25 @@ describe("vulkan", () => {
       assert.strictEqual(zero.info().gpuLayers, 0)
       assert.deepStrictEqual(zero.info().devices, [])
     }))
+
+  it.live("with no Vulkan device visible, the Vulkan addon runs on the CPU with a warning and gives the CPU build's tokens", () =>
+    Effect.gen(function*() {
+      // Without GGML_VK_VISIBLE_DEVICES ggml ignores lavapipe (a CPU-type device): a machine without a GPU. The
+      // same fallback serves a CUDA build without a CUDA device (test/gpu/Cuda.test.ts).
+      const path = yield* modelFile("tiny-qwen2")
+      const reference = {
+        model: path,
+        context: { contextSize: 512 },
+        generate: [{ sequence: 0, text: prompts[0]!, maxTokens, sampling: greedy }]
+      }
+      const addon = process.env.EFFECT_LLAMA_ADDON!
+      const fallback = yield* cpuReference(reference, addon, { GGML_VK_VISIBLE_DEVICES: undefined })
+      assert.strictEqual(fallback.gpu, "vulkan")
+      assert.strictEqual(fallback.warnings.length, 1)
+      assert.match(fallback.warnings[0]!, /built with vulkan, but no vulkan device was found.*models run on the CPU/)
+      assert.strictEqual(fallback.gpuWarning, fallback.warnings[0])
+      assert.strictEqual(fallback.gpuLayers, 0)
+      const cpu = yield* cpuReference(reference)
+      assert.deepStrictEqual(fallback.tokens, cpu.tokens)
+    }))
 })

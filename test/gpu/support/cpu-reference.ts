@@ -14,6 +14,10 @@ export interface Reference {
 
 export interface ReferenceResult {
   readonly gpu: string
+  /** systemInfo().warnings of the addon that ran, and what its model load did. */
+  readonly warnings: ReadonlyArray<string>
+  readonly gpuLayers: number
+  readonly gpuWarning: string | null
   readonly tokens: ReadonlyArray<ReadonlyArray<number>>
   readonly vectors: ReadonlyArray<ReadonlyArray<number>>
 }
@@ -27,7 +31,16 @@ const program = Effect.gen(function*() {
   const tokens: Array<ReadonlyArray<number>> = []
   for (const request of input.generate ?? []) tokens.push((yield* generate(ctx, request)).tokens)
   const vectors = input.embed === undefined ? [] : (yield* embed(ctx, input.embed)).map((v) => Array.from(v))
-  const result: ReferenceResult = { gpu: native.systemInfo().gpu, tokens, vectors }
+  const system = native.systemInfo()
+  const info = model.info()
+  const result: ReferenceResult = {
+    gpu: system.gpu,
+    warnings: system.warnings,
+    gpuLayers: info.gpuLayers,
+    gpuWarning: info.gpuWarning ?? null,
+    tokens,
+    vectors
+  }
   process.stdout.write(JSON.stringify(result))
 }).pipe(Effect.scoped)
 

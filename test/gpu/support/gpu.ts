@@ -11,12 +11,21 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
 export const cpuAddon = (): string =>
   resolve(process.env.EFFECT_LLAMA_CPU_ADDON ?? join(root, "build", "Release", "effect_llama.node"))
 
-/** Runs `reference` on the CPU build and returns its tokens and vectors. */
-export const cpuReference = (reference: Reference): Effect.Effect<ReferenceResult> =>
+/**
+ * Runs `reference` on the CPU build (or on `addon`, with `env` added to the environment; a variable set to
+ * undefined is removed) and returns its tokens and vectors.
+ */
+export const cpuReference = (
+  reference: Reference,
+  addon: string = cpuAddon(),
+  env: Record<string, string | undefined> = {}
+): Effect.Effect<ReferenceResult> =>
   Effect.promise(() =>
     new Promise<ReferenceResult>((ok, fail) => {
       execFile(process.execPath, [join(root, "test", "gpu", "support", "cpu-reference.ts"), JSON.stringify(reference)], {
-        env: { ...process.env, EFFECT_LLAMA_ADDON: cpuAddon() },
+        env: Object.fromEntries(
+          Object.entries({ ...process.env, ...env, EFFECT_LLAMA_ADDON: addon }).filter(([, v]) => v !== undefined)
+        ) as Record<string, string>,
         maxBuffer: 64 * 1024 * 1024,
         timeout: 300_000
       }, (error, stdout, stderr) => {
