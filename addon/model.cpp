@@ -103,7 +103,6 @@ llama_model * load_guarded(const std::string & path, const llama_model_params & 
 void load_model(load_baton & baton) {
     check_model_file(baton.path);
     llama_model_params params = llama_model_default_params();
-    params.n_gpu_layers = baton.options.gpu_layers;
     if (baton.options.use_mlock) {
         params.load_mode = baton.options.use_mmap ? LLAMA_LOAD_MODE_MMAP_MLOCK : LLAMA_LOAD_MODE_MLOCK;
     } else if (!baton.options.use_mmap) {
@@ -114,6 +113,8 @@ void load_model(load_baton & baton) {
     params.use_extra_bufts = baton.options.extra_buffer_types;
     params.progress_callback = on_load_progress;
     params.progress_callback_user_data = &baton;
+    gpu_fit_scratch fit_scratch; // holds what the fit points params at until the load is done
+    gpu_offload offload = apply_gpu_request(baton.path, params, baton.options.gpu, fit_scratch);
     log_clear_last_error();
     std::vector<std::string> log_lines;
     llama_model * model = nullptr;
@@ -138,6 +139,11 @@ void load_model(load_baton & baton) {
     state->options = baton.options;
     state->path = baton.path;
     state->buffers = parse_model_buffers(log_lines);
+    read_offload_log(log_lines, offload);
+    if (offload.offloadable == 0 && !baton.options.vocab_only) {
+        offload.offloadable = llama_model_n_layer(model) + 1; // no GPU backend: llama.cpp logged no offload line
+    }
+    state->gpu = std::move(offload);
     baton.result = std::move(state);
 }
 
@@ -203,7 +209,7 @@ Model::Model(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Model>(info) {
     info.This().As<Napi::Object>().TypeTag(&MODEL_TAG);
     path = require_string(info, 0, "Model: path");
     Napi::Object o = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
-    options.gpu_layers = static_cast<int32_t>(get_int(o, "gpuLayers", -1, -1, 100000));
+    options.gpu = read_gpu_request(env, o);
     options.use_mmap = get_bool(o, "useMmap", true);
     options.use_mlock = get_bool(o, "useMlock", false);
     options.vocab_only = get_bool(o, "vocabOnly", false);
@@ -322,20 +328,6 @@ Napi::Value Model::Info(const Napi::CallbackInfo & info) {
     }
     o.Set("chatTemplates", templates);
 
-    // Offloaded layers: llama.cpp offloads min(gpuLayers, layers + 1) when a GPU backend is present.
-    bool gpu = llama_supports_gpu_offload() && !s->options.vocab_only;
-    int32_t n_layer = llama_model_n_layer(m);
-    int32_t wanted = s->options.gpu_layers < 0 ? n_layer + 1 : s->options.gpu_layers;
-    o.Set("gpuLayers", gpu ? std::min(wanted, n_layer + 1) : 0);
-    Napi::Array devices = Napi::Array::New(env);
-    for (size_t i = 0; gpu && i < ggml_backend_dev_count(); i++) {
-        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
-        if (ggml_backend_dev_type(dev) == GGML_BACKEND_DEVICE_TYPE_GPU ||
-            ggml_backend_dev_type(dev) == GGML_BACKEND_DEVICE_TYPE_IGPU) {
-            devices.Set(devices.Length(), ggml_backend_dev_name(dev));
-        }
-    }
-    o.Set("devices", devices);
     o.Set("extraBufferTypes", s->options.extra_buffer_types);
     Napi::Array buffers = Napi::Array::New(env);
     for (const model_buffer & b : s->buffers) {
@@ -345,6 +337,7 @@ Napi::Value Model::Info(const Napi::CallbackInfo & info) {
         buffers.Set(buffers.Length(), entry);
     }
     o.Set("buffers", buffers);
+    set_gpu_info(env, o, s->options.gpu, s->gpu, s->buffers);
 
     Napi::Object metadata = Napi::Object::New(env);
     char key[256];

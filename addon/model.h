@@ -4,6 +4,7 @@
 // dispose run their work on libuv worker threads. abortLoad() is a relaxed atomic store, safe at any time.
 #pragma once
 
+#include "gpu-offload.h"
 #include "llama-cpp.h"
 
 #include <napi.h>
@@ -19,7 +20,7 @@ struct common_chat_templates;
 namespace effect_llama {
 
 struct model_options {
-    int32_t gpu_layers = -1; // all that fit the compiled-in GPU backend; ignored on CPU
+    gpu_request gpu;         // gpuLayers: "auto" (default), "max" or n; a CPU build loads everything on the CPU
     bool use_mmap = true;
     bool use_mlock = false;
     bool vocab_only = false;
@@ -38,6 +39,7 @@ struct model_state {
     model_options options;
     std::string path;
     std::vector<model_buffer> buffers;       // where the weights went, as llama.cpp reported it while loading
+    gpu_offload gpu;                         // layers offloaded, what "auto" fitted (gpu-offload.h)
     std::mutex chat_mutex;                   // guards the lazily built chat templates
     std::shared_ptr<common_chat_templates> chat_templates;
     std::string chat_template_override;      // the override the templates were built with

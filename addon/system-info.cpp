@@ -5,6 +5,7 @@
 #include "ggml-backend.h"
 #include "llama.h"
 #include "compute-budget.h"
+#include "gpu-offload.h"
 #include "model.h"
 
 #include <filesystem>
@@ -142,6 +143,11 @@ Napi::Value SystemInfo(const Napi::CallbackInfo & info) {
     result.Set("cpuVariant", cpu_variant());
     result.Set("backends", backends_info(env, cpu_features));
     result.Set("devices", devices_info(env));
+    Napi::Array warnings = Napi::Array::New(env);
+    for (const std::string & w : gpu_warnings()) {
+        warnings.Set(warnings.Length(), w);
+    }
+    result.Set("warnings", warnings);
     result.Set("cpuFeatures", cpu_features);
     result.Set("cpuBackend", cpu_backend_info(env, cpu_features));
     compute_budget & budget = compute_budget::global();

@@ -10,6 +10,8 @@ import type {
   AppliedChat,
   ApplyChatOptions,
   ChatParser,
+  GpuFit,
+  GpuLayers,
   ModelInfo,
   NativeModel,
   ParsedChat
@@ -86,8 +88,14 @@ export class LlamaModel extends Context.Service<LlamaModel, Service>()("effect-l
 export interface Options {
   /** Path of a GGUF file. */
   readonly path: string
-  /** Layers to offload to the GPU (GPU builds only); -1, the default, offloads all. */
-  readonly gpuLayers?: number
+  /**
+   * Layers to offload to the GPU (GPU builds): `"auto"` (default) as many as fit the free device memory with the
+   * context described by `gpuFit`, `"max"` (or -1) all of them, or a count. `info.gpuLayers` and
+   * `info.deviceMemory` say what was offloaded.
+   */
+  readonly gpuLayers?: GpuLayers
+  /** The context `gpuLayers: "auto"` fits the model for (size, sequences, batch) and the memory to leave free. */
+  readonly gpuFit?: GpuFit
   readonly useMmap?: boolean
   readonly useMlock?: boolean
   /** Tokenizer and templates only; such a model cannot make a context. */
@@ -153,6 +161,7 @@ const load = (native: Native["Service"], options: Options): Effect.Effect<Native
     callSync("load", () =>
       new native.Model(options.path, {
         ...(options.gpuLayers === undefined ? {} : { gpuLayers: options.gpuLayers }),
+        ...(options.gpuFit === undefined ? {} : { gpuFit: options.gpuFit }),
         ...(options.useMmap === undefined ? {} : { useMmap: options.useMmap }),
         ...(options.useMlock === undefined ? {} : { useMlock: options.useMlock }),
         ...(options.vocabOnly === undefined ? {} : { vocabOnly: options.vocabOnly }),
@@ -229,21 +238,30 @@ export const make = Effect.fnUntraced(function*(options: Options): Effect.fn.Ret
 export const layer = (options: Options): Layer.Layer<LlamaModel, LlamaError, Native> => Layer.effect(LlamaModel, make(options))
 
 /**
+ * `gpuLayers` as Config: `auto`, `max` or an integer.
+ *
+ * @category configuration
+ * @since 0.2.0
+ */
+export const gpuLayersConfig = (name: string): Config.Config<GpuLayers> =>
+  Config.Literals(["auto", "max"], name).pipe(Config.orElse(() => Config.Int(name)))
+
+/**
  * Like `layer`, reading the path from Config (default: the `LLAMA_MODEL_PATH` environment variable) and the GPU
- * layers from `LLAMA_GPU_LAYERS`.
+ * layers from `LLAMA_GPU_LAYERS` (`auto`, the default, `max` or a count).
  *
  * @category layers
  * @since 0.1.0
  */
 export const layerConfig = (options?: {
   readonly path?: Config.Config<string>
-  readonly gpuLayers?: Config.Config<number>
+  readonly gpuLayers?: Config.Config<GpuLayers>
 }): Layer.Layer<LlamaModel, LlamaError | Config.ConfigError, Native> =>
   Layer.effect(
     LlamaModel,
     Effect.gen(function*() {
       const path = yield* (options?.path ?? Config.String("LLAMA_MODEL_PATH"))
-      const gpuLayers = yield* (options?.gpuLayers ?? Config.Int("LLAMA_GPU_LAYERS").pipe(Config.withDefault(-1)))
+      const gpuLayers = yield* (options?.gpuLayers ?? gpuLayersConfig("LLAMA_GPU_LAYERS").pipe(Config.withDefault("auto" as const)))
       return yield* make({ path, gpuLayers })
     })
   )

@@ -36,6 +36,11 @@ export interface SystemInfo {
   /** Registered ggml backends, e.g. `["CPU"]` or `["CUDA", "CPU"]`. */
   readonly backends: ReadonlyArray<string>
   readonly devices: ReadonlyArray<DeviceInfo>
+  /**
+   * Problems with the compiled-in GPU backend, e.g. a CUDA or Vulkan build that found no device of its kind (models
+   * then run on the CPU). Empty when there are none, and always on a CPU build.
+   */
+  readonly warnings: ReadonlyArray<string>
   /** CPU features the CPU backend was compiled with, e.g. `{ AVX2: "1", FMA: "1" }`. */
   readonly cpuFeatures: Readonly<Record<string, string>>
   readonly cpuBackend: CpuBackendInfo
@@ -112,8 +117,14 @@ export interface DeviceInfo {
  * @since 0.1.0
  */
 export interface ModelOptions {
-  /** Layers to offload to the GPU; -1 (default) offloads all. Ignored by CPU builds. */
-  readonly gpuLayers?: number
+  /**
+   * Layers to offload to the GPU: `"auto"` (default) as many as fit the free device memory with the context in
+   * `gpuFit` (llama.cpp common's fit), `"max"` (or -1) all, or a number. A CPU build, or a GPU build without a
+   * device, runs every layer on the CPU.
+   */
+  readonly gpuLayers?: GpuLayers
+  /** What `gpuLayers: "auto"` fits the model for. */
+  readonly gpuFit?: GpuFit
   readonly useMmap?: boolean
   readonly useMlock?: boolean
   /** Load the tokenizer only: tokenize, detokenize and chat templates work, generation does not. */
@@ -125,6 +136,66 @@ export interface ModelOptions {
    * `EFFECT_LLAMA_EXTRA_BUFFER_TYPES=0` forces false for every model.
    */
   readonly extraBufferTypes?: boolean
+}
+
+/**
+ * How many layers to offload: `"auto"`, `"max"` or a count (-1 also means all).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type GpuLayers = "auto" | "max" | number
+
+/**
+ * The context that `gpuLayers: "auto"` fits a model for, next to its weights: the KV cache and compute buffers of
+ * a context of this shape must fit the free device memory too, less a margin.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface GpuFit {
+  /** Context size the model will be used with. Default 4096 (the Context default, for models trained longer). */
+  readonly contextSize?: number
+  readonly sequences?: number
+  readonly batchSize?: number
+  readonly ubatchSize?: number
+  /** Device memory to leave free, in bytes. Default: llama.cpp's, 1 GiB per device. */
+  readonly marginBytes?: number
+}
+
+/**
+ * What `gpuLayers: "auto"` decided.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface GpuFitInfo {
+  /**
+   * `fits`: every layer fits; `reduced`: fewer layers fit; `failed`: none fit (loaded on the CPU); `error`: the
+   * fit could not measure the model (loaded on the CPU; see the log).
+   */
+  readonly status: "fits" | "reduced" | "failed" | "error"
+  /** The layer count it chose; -1 means all. */
+  readonly layers: number
+  readonly contextSize: number
+  readonly marginBytes: number
+}
+
+/**
+ * A model's weights on one GPU device.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface DeviceMemory {
+  /** ggml's device name: `Vulkan0`, `CUDA0`, `MTL0`, ... */
+  readonly device: string
+  readonly description: string
+  /** Bytes of this model's weights on the device. */
+  readonly modelBytes: number
+  /** The device's free and total memory when `info()` was read. */
+  readonly memoryFree: number
+  readonly memoryTotal: number
 }
 
 /**
@@ -175,8 +246,18 @@ export interface ModelInfo {
     readonly addEos: boolean
   }
   readonly chatTemplates: { readonly default?: string; readonly tool_use?: string }
+  /** Layers offloaded to a GPU (0 on the CPU), out of `offloadableLayers` (the model's layers plus its output layer). */
   readonly gpuLayers: number
+  readonly offloadableLayers: number
+  readonly gpuLayersRequested: GpuLayers
+  /** What `gpuLayers: "auto"` decided; null when it did not run (a count or "max" was asked, or no GPU is present). */
+  readonly gpuFit: GpuFitInfo | null
+  /** The GPU devices holding weights of this model. */
   readonly devices: ReadonlyArray<string>
+  /** The weights on each GPU device, and that device's memory. */
+  readonly deviceMemory: ReadonlyArray<DeviceMemory>
+  /** Set when a GPU build found no device and the model runs on the CPU. */
+  readonly gpuWarning?: string
   /** Whether the model was loaded with the CPU backend's extra buffer types. */
   readonly extraBufferTypes: boolean
   /** Where the weights went, by buffer type, as llama.cpp reported it while loading. */
