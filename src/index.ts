@@ -46,3 +46,13 @@ export * as ToolRegistry from "./tools/ToolRegistry.ts"
 export * as ToolRegistryError from "./tools/ToolRegistryError.ts"
 /** @since 0.2.0 */
 export * as ExecutionProfile from "./resilience/ExecutionProfile.ts"
+/** @since 0.2.0 */
+export * as OpenAiServer from "./server/OpenAiServer.ts"
+/** @since 0.2.0 */
+export * as OpenAiApi from "./server/OpenAiApi.ts"
+/** @since 0.2.0 */
+export * as OpenAiSchema from "./server/OpenAiSchema.ts"
+/** @since 0.2.0 */
+export * as ServerError from "./server/ServerError.ts"
+/** @since 0.2.0 */
+export * as ChatPage from "./server/ChatPage.ts"
