@@ -130,6 +130,8 @@ export interface Service {
   readonly stats: () => AdmissionStats & { readonly loaded: boolean }
   /** The served model id, once loaded. */
   readonly modelId: Effect.Effect<string, unknown>
+  /** Waits until the models are loaded and no request holds or waits for a slot. */
+  readonly awaitIdle: Effect.Effect<void, unknown>
 }
 
 /**
@@ -262,7 +264,8 @@ export const layer = <E, R>(
         const served = runtime.current()
         return { ...(served?.admission.stats() ?? empty), loaded: served !== undefined }
       },
-      modelId: Effect.map(runtime.ready, (s) => s.modelId)
+      modelId: Effect.map(runtime.ready, (s) => s.modelId),
+      awaitIdle: Effect.flatMap(runtime.ready, (s) => s.admission.awaitIdle)
     })
     const app = Layer.mergeAll(
       HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(handlersFor(runtime))),

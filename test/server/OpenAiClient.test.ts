@@ -14,7 +14,7 @@ const KEYS = ["sk-test-one", "sk-test-two"]
 
 // One slot and no queue: a second request while one runs is refused (503), which the queue test relies on.
 const Server = OpenAiServer.layerNode(
-  OpenAiServer.localModels({ path: tinyQwen, parallel: 1, contextSize: 2048, config: { sampling: { seed: 7 } } }).pipe(
+  OpenAiServer.localModels({ path: tinyQwen, parallel: 1, contextSize: 2048, threads: 1, config: { sampling: { seed: 7 } } }).pipe(
     Layer.provide(Native.layer)
   ),
   { port: 0, apiKeys: KEYS, maxQueued: 0, retryAfterSeconds: 1 }

@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { Effect, Metric, Scope, Semaphore } from "effect"
+import { Deferred, Effect, Exit, Metric, Scope, Semaphore } from "effect"
 import { Overloaded, ServerError } from "../ServerError.ts"
 import { serverMetrics } from "./metrics.ts"
 
@@ -23,6 +23,8 @@ export interface Admission {
   /** Takes a slot until the Scope closes, waiting in the queue if need be. */
   readonly acquire: Effect.Effect<void, ServerError, Scope.Scope>
   readonly stats: () => AdmissionStats
+  /** Waits until no request holds or waits for a slot. */
+  readonly awaitIdle: Effect.Effect<void>
 }
 
 /** @internal */
@@ -33,10 +35,15 @@ export const make = (slots: number, maxQueued: number, retryAfterSeconds: number
     let queued = 0
     let peakQueued = 0
     let rejected = 0
+    let idle = yield* Deferred.make<void>()
+    yield* Deferred.succeed(idle, undefined)
     yield* Metric.update(serverMetrics.slots, slots)
-    const gauges = Effect.suspend(() =>
-      Effect.andThen(Metric.update(serverMetrics.queueDepth, queued), Metric.update(serverMetrics.slotsBusy, busy))
-    )
+    // Every change of the counts passes here: the gauges follow, and so does the idle signal.
+    const gauges = Effect.suspend(() => {
+      if (busy === 0 && queued === 0) Deferred.doneUnsafe(idle, Effect.void)
+      else if (Deferred.isDoneUnsafe(idle)) idle = Deferred.makeUnsafe<void>()
+      return Effect.andThen(Metric.update(serverMetrics.queueDepth, queued), Metric.update(serverMetrics.slotsBusy, busy))
+    })
     const refuse = Effect.suspend(() => {
       rejected++
       return Effect.andThen(
@@ -55,23 +62,25 @@ export const make = (slots: number, maxQueued: number, retryAfterSeconds: number
       peakQueued = Math.max(peakQueued, Math.max(0, busy + queued - slots))
       return Effect.uninterruptibleMask((restore) =>
         restore(Effect.andThen(gauges, Semaphore.takeScoped(semaphore, 1))).pipe(
-          Effect.ensuring(Effect.sync(() => {
-            queued--
-          })),
-          Effect.andThen(Effect.sync(() => {
-            busy++
-          })),
+          Effect.onExit((exit) =>
+            Effect.suspend(() => {
+              queued--
+              if (Exit.isSuccess(exit)) busy++
+              return gauges
+            })
+          ),
           Effect.andThen(Effect.addFinalizer(() =>
-            Effect.andThen(
-              Effect.sync(() => {
-                busy--
-              }),
-              gauges
-            )
-          )),
-          Effect.andThen(gauges)
+            Effect.suspend(() => {
+              busy--
+              return gauges
+            })
+          ))
         )
       )
     })
-    return { acquire, stats: () => ({ slots, busy, queued, peakQueued, rejected }) }
+    return {
+      acquire,
+      stats: () => ({ slots, busy, queued, peakQueued, rejected }),
+      awaitIdle: Effect.suspend(() => Deferred.await(idle))
+    }
   })
