@@ -56,3 +56,11 @@ export * as OpenAiSchema from "./server/OpenAiSchema.ts"
 export * as ServerError from "./server/ServerError.ts"
 /** @since 0.2.0 */
 export * as ChatPage from "./server/ChatPage.ts"
+/** @since 0.2.0 */
+export * as EffectLlamaCli from "./cli/EffectLlamaCli.ts"
+/** @since 0.2.0 */
+export * as CliFailure from "./cli/CliFailure.ts"
+/** @since 0.2.0 */
+export * as ModelPull from "./cli/ModelPull.ts"
+/** @since 0.2.0 */
+export * as ModelCache from "./cli/ModelCache.ts"
