@@ -22,7 +22,9 @@ const examples: ReadonlyArray<readonly [string, RegExp]> = [
   ["chat-with-tools.ts", /tool GetWeather -> \{"celsius":(12|4|19)\}/],
   ["generate-object.ts", /\{ city: '(Paris|Oslo|Lima)', rain: (true|false), celsius: -?\d+ \}/],
   ["embeddings.ts", /^-?\d\.\d{3} {2}The cat sleeps on the sofa\.$/m],
-  ["agent.ts", /\[tool result\] (GetWeather|ToFahrenheit) -> .*\n[\s\S]*\[finished: stop after 2 steps/]
+  ["agent.ts", /\[tool result\] (GetWeather|ToFahrenheit) -> .*\n[\s\S]*\[finished: stop after 2 steps/],
+  ["server.ts", /serving effect-llama-tiny-qwen2 on http:\/\/127\.0\.0\.1:\d+[\s\S]*finish: length, 24 tokens/],
+  ["pull.ts", /verified .*tiny-qwen2\.gguf: sha256 [0-9a-f]{64}\ndone: /]
 ]
 
 describe("examples", () => {
