@@ -169,8 +169,20 @@ const percentile = (values: ReadonlyArray<number>, p: number) => {
 const median = (values: ReadonlyArray<number>) => percentile(values, 50)
 
 console.error(`bench:server: ${model}, ${parallel} slots, context ${ctx}, ${threads} threads, ${tokens} tokens per request`)
+const children: Array<ChildProcess> = []
+const stopAll = () => {
+  for (const child of children) child.kill("SIGTERM")
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    stopAll()
+    process.exit(130)
+  })
+}
 const ours = await startOurs()
+children.push(ours.child)
 const theirs = await startTheirs()
+children.push(theirs.child)
 try {
   for (const c of [ours, theirs]) await request(c.url, 0) // warm-up
   const rows: Array<string> = []
@@ -199,6 +211,5 @@ try {
   console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
   for (const row of rows) console.log(row)
 } finally {
-  ours.child.kill("SIGTERM")
-  theirs.child.kill("SIGTERM")
+  stopAll()
 }
