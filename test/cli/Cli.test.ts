@@ -187,6 +187,42 @@ describe("effect-llama CLI", () => {
       assert.strictEqual(refused, "refused")
     }))
 
+  it.live("serve: a request still running when the grace period ends is cut, and the process exits 0", () =>
+    Effect.gen(function*() {
+      const child = start(["serve", "-m", tinyQwen, "--port", "0", "--threads", "1", "--parallel", "1", "--no-embeddings", "--grace", "0.3"])
+      const done = yield* Effect.forkChild(finish(child))
+      const [, url] = yield* waitFor(child, "stderr", /listening on (http:\/\/127\.0\.0\.1:\d+)/)
+      yield* waitFor(child, "stderr", /serving /)
+      const response = yield* Effect.promise(() =>
+        fetch(`${url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ messages: [{ role: "user", content: "Talk for long." }], max_tokens: 1900, stream: true })
+        })
+      )
+      const reader = response.body!.getReader()
+      yield* Effect.promise(() => reader.read())
+      const signalled = performance.now()
+      child.kill("SIGTERM")
+      let body = ""
+      const ended = yield* Effect.promise(async () => {
+        try {
+          for (;;) {
+            const chunk = await reader.read()
+            if (chunk.done) return "ended"
+            body += new TextDecoder().decode(chunk.value)
+          }
+        } catch {
+          return "cut"
+        }
+      })
+      const run = yield* Fiber.join(done).pipe(Effect.timeout("30 seconds"))
+      assert.strictEqual(run.code, 0)
+      assert.notInclude(body, "[DONE]") // the answer did not finish: it was aborted
+      assert.include(["ended", "cut"], ended)
+      assert.isBelow(performance.now() - signalled, 10_000)
+    }))
+
   it.live("pull (a loopback host) then models; a 404 exits 4 and a checksum mismatch 5, each with one line", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir("effect-llama-cli-")
