@@ -119,6 +119,16 @@ describe("effect-llama CLI", () => {
       for (const v of vectors.embeddings) assert.approximately(Math.hypot(...v), 1, 1e-4)
     }))
 
+  it.live("bench --json reports prompt processing and generation speed", () =>
+    Effect.gen(function*() {
+      const run = yield* cli(["bench", "-m", tinyQwen, "--pp", "64", "--tg", "16", "--reps", "2", "--threads", "1", "--json"])
+      assert.strictEqual(run.code, 0)
+      const report = JSON.parse(run.stdout) as { threads: number; results: Array<{ test: string; tokensPerSecond: number }> }
+      assert.strictEqual(report.threads, 1)
+      assert.deepStrictEqual(report.results.map((r) => r.test), ["pp64", "tg16"])
+      assert.isTrue(report.results.every((r) => Number.isFinite(r.tokensPerSecond) && r.tokensPerSecond > 0))
+    }))
+
   it.live("chat over piped stdin answers twice and exits on /exit", () =>
     Effect.gen(function*() {
       const args = ["chat", "-m", tinyQwen, "-n", "10", "--threads", "1", "--system", "Be brief."]

@@ -157,6 +157,25 @@ describe("server", () => {
         assert.strictEqual(bad.status, 400)
       }))
 
+    it.effect("logit_bias, stop and seed reach the sampler: a +100 bias forces a token, a stop string ends on it", () =>
+      Effect.gen(function*() {
+        yield* (yield* OpenAiServer.OpenAiServer).ready
+        const url = yield* baseUrl
+        const ask = (extra: Record<string, unknown>) =>
+          Effect.map(post(`${url}/v1/chat/completions`, { messages: [{ role: "user", content: "Say something." }], max_tokens: 4, ...extra }), (r) => JSON.parse(r.text))
+        // Token 14990 is "hello" in this vocabulary.
+        const forced = yield* ask({ logit_bias: { "14990": 100 }, temperature: 0.9, seed: 3 })
+        assert.strictEqual(forced.choices[0].message.content, "hellohellohellohello")
+        const stopped = yield* ask({ logit_bias: { "14990": 100 }, stop: ["llohe"] })
+        assert.strictEqual(stopped.choices[0].message.content, "he")
+        assert.strictEqual(stopped.choices[0].finish_reason, "stop")
+        const a = yield* ask({ temperature: 1, seed: 42, max_tokens: 8 })
+        const b = yield* ask({ temperature: 1, seed: 42, max_tokens: 8 })
+        assert.strictEqual(a.choices[0].message.content, b.choices[0].message.content)
+        const badBias = yield* post(`${url}/v1/chat/completions`, { messages: [{ role: "user", content: "x" }], logit_bias: { word: 1 } })
+        assert.strictEqual(JSON.parse(badBias.text).error.param, "logit_bias")
+      }))
+
     it.effect("text completions, plain (with echo) and streamed, continue the prompt with no chat template", () =>
       Effect.gen(function*() {
         yield* (yield* OpenAiServer.OpenAiServer).ready
