@@ -152,6 +152,42 @@ layer(Server, { excludeTestServices: true, timeout: 300_000 })("OpenAI client ag
       assert.isAbove(second.usage?.prompt_tokens ?? 0, (control.usage?.prompt_tokens ?? 0) + 10)
     }))
 
+  it.effect("a forced tool call, streamed: fragments per index assemble into the call", () =>
+    Effect.gen(function*() {
+      const openai = yield* client()
+      const chunks = yield* call(async () => {
+        const stream = await openai.chat.completions.create({
+          model: "effect-llama-tiny-qwen2",
+          messages: [{ role: "user", content: "Weather in Oslo?" }],
+          tools: [Weather],
+          tool_choice: { type: "function", function: { name: "get_weather" } },
+          parallel_tool_calls: false,
+          max_tokens: 120,
+          stream: true
+        })
+        const out = []
+        for await (const chunk of stream) out.push(chunk)
+        return out
+      })
+      const calls = new Map<number, { id: string; name: string; args: string }>()
+      for (const chunk of chunks) {
+        for (const fragment of chunk.choices[0]?.delta.tool_calls ?? []) {
+          const entry = calls.get(fragment.index) ?? { id: "", name: "", args: "" }
+          if (fragment.id !== undefined) entry.id = fragment.id
+          if (fragment.function?.name !== undefined) entry.name = fragment.function.name
+          entry.args += fragment.function?.arguments ?? ""
+          calls.set(fragment.index, entry)
+        }
+      }
+      assert.isAtLeast(calls.size, 1)
+      const first = calls.get(0)!
+      assert.strictEqual(first.name, "get_weather")
+      assert.isAbove(first.id.length, 0)
+      assert.include(["Paris", "Oslo", "Lima"], (JSON.parse(first.args) as { city: string }).city)
+      const finish = chunks.map((c) => c.choices[0]?.finish_reason).filter((f) => f != null)
+      assert.deepStrictEqual(finish, ["tool_calls"])
+    }))
+
   it.effect("response_format json_schema: the content parses against the schema", () =>
     Effect.gen(function*() {
       const openai = yield* client()
