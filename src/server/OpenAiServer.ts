@@ -316,6 +316,8 @@ export const localModels = (options: {
   readonly gpuLayers?: number
   readonly threads?: number
   readonly embeddings?: boolean
+  /** Token events a stream may fall behind before its generation pauses (see `LlamaContext.Options`). Default 512. */
+  readonly window?: number
   readonly config?: LlamaLanguageModel.Config
   readonly onProgress?: (progress: number) => void
 }): Layer.Layer<Models, LlamaError, Native> => {
@@ -327,7 +329,13 @@ export const localModels = (options: {
   })
   const threads = options.threads === undefined ? {} : { threads: options.threads }
   const generation = LlamaLanguageModel.layer(options.config ?? {}).pipe(
-    Layer.provideMerge(LlamaContext.layer({ contextSize: options.contextSize ?? 4096 * parallel, sequences: parallel, ...threads }))
+    Layer.provideMerge(LlamaContext.layer({
+      contextSize: options.contextSize ?? 4096 * parallel,
+      sequences: parallel,
+      // A server's slots share one batch: a client reading slowly should not hold its slot's decoding back.
+      window: options.window ?? 512,
+      ...threads
+    }))
   )
   const embedding = options.embeddings === false
     ? Layer.empty
