@@ -169,9 +169,11 @@ const isPublic = (request: HttpServerRequest.HttpServerRequest) => {
   return request.method === "OPTIONS" || path === "/health" || path === "/" || path === "/openapi.json"
 }
 
+// The route label of the request counter: known routes only, so random paths cannot grow the label set.
+const routes = new Set(["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/tokenize", "/detokenize", "/health", "/metrics", "/openapi.json", "/"])
 const routeOf = (url: string) => {
   const path = url.split("?")[0]!
-  return path.startsWith("/v1/models/") ? "/v1/models/:model" : path
+  return path.startsWith("/v1/models/") ? "/v1/models/:model" : routes.has(path) ? path : "unmatched"
 }
 
 const corsHeaders = (cors: Runtime.ResolvedOptions["cors"], origin: string | undefined): Record<string, string> => {
