@@ -1,5 +1,6 @@
-// Load: 64 concurrent streaming clients on 4 slots, a fifth of them disconnecting midway. No server errors,
-// every completed stream well formed, all slots idle after, the queue bound respected, RSS flat (after a warm-up
+// Load: 64 concurrent streaming clients on 4 slots, a fifth of them disconnecting midway. No server errors (the
+// queue's 503s are retried and every client is served), every completed stream well formed, all slots idle after,
+// the queue bound reached and respected, RSS flat (after a warm-up
 // round of the same load). Bounded in count and time, and event-driven: nothing here polls or sleeps. The clients
 // run in a child process, so the RSS is the server's own.
 import { assert, layer } from "@effect/vitest"
@@ -16,7 +17,8 @@ import { baseUrl } from "./support.ts"
 const tinyQwen = await ensureModel("tiny-qwen2")
 const CLIENTS = 64
 const SLOTS = 4
-const MAX_QUEUED = CLIENTS - SLOTS
+// Fewer than the clients beyond the slots: the bound is reached, the rest are refused (503) and retry.
+const MAX_QUEUED = 24
 const MAX_TOKENS = 24
 const clients = fileURLToPath(new URL("./loadClients.ts", import.meta.url))
 
@@ -33,6 +35,7 @@ const Server = OpenAiServer.layerNode(
 
 interface Outcome {
   readonly status: number
+  readonly refused: number
   readonly disconnected: boolean
   readonly frames: ReadonlyArray<string>
 }
@@ -96,9 +99,11 @@ layer(Server, { excludeTestServices: true, timeout: 300_000 })("load", (it) => {
       const stats = server.stats()
       assert.strictEqual(stats.busy, 0)
       assert.strictEqual(stats.queued, 0)
-      assert.strictEqual(stats.rejected, 0)
-      assert.isAtMost(stats.peakQueued, MAX_QUEUED)
-      assert.isAtLeast(stats.peakQueued, 1) // the queue was used: more clients than slots
+      // The queue filled to its bound and no further; the overflow was refused and retried until served.
+      assert.strictEqual(stats.peakQueued, MAX_QUEUED)
+      const refused = outcomes.reduce((n, o) => n + o.refused, 0)
+      assert.isAtLeast(refused, 1)
+      assert.isAtLeast(stats.rejected, refused)
       const growth = (after - before) / before
       assert.isAtMost(growth, 0.05, `RSS grew ${(growth * 100).toFixed(1)}% (${before} -> ${after})`)
     }))

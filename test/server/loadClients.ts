@@ -1,5 +1,6 @@
 // The load test's clients, in a process of their own: `node loadClients.ts URL COUNT MAX_TOKENS` streams COUNT
-// chats at once (every fifth client aborts after its third content chunk) and prints the outcomes as JSON.
+// chats at once (every fifth client aborts after its third content chunk) and prints the outcomes as JSON. A 503
+// (queue full) is retried after its Retry-After, as the OpenAI SDK does.
 import { sseData } from "./support.ts"
 
 const [url, countText, maxTokensText] = process.argv.slice(2)
@@ -7,6 +8,16 @@ const count = Number(countText)
 const maxTokens = Number(maxTokensText)
 
 const client = async (index: number, disconnect: boolean) => {
+  let refused = 0
+  for (;;) {
+    const outcome = await attempt(index, disconnect)
+    if (outcome.status !== 503 || refused >= 20) return { ...outcome, refused }
+    refused++
+    await new Promise((resolve) => setTimeout(resolve, Number(outcome.retryAfter ?? "1") * 1000))
+  }
+}
+
+const attempt = async (index: number, disconnect: boolean) => {
   const controller = new AbortController()
   const response = await fetch(`${url}/v1/chat/completions`, {
     method: "POST",
@@ -21,7 +32,7 @@ const client = async (index: number, disconnect: boolean) => {
     signal: controller.signal
   })
   if (response.status !== 200 || response.body === null) {
-    return { status: response.status, disconnected: false, frames: sseData(await response.text()) }
+    return { status: response.status, retryAfter: response.headers.get("retry-after"), disconnected: false, frames: sseData(await response.text()) }
   }
   const reader = response.body.getReader()
   const decoder = new TextDecoder()
