@@ -46,6 +46,7 @@ export class ProgressBar {
   private readonly enabled: boolean
   private last = 0
   private drawn = false
+  private finished = false
 
   constructor(label: string, enabled: boolean = process.stderr.isTTY === true) {
     this.label = label
@@ -54,7 +55,7 @@ export class ProgressBar {
 
   /** Draws `fraction` (0..1, or undefined when unknown) with `detail` after the bar; at most every 80 ms. */
   update(fraction: number | undefined, detail: string = ""): void {
-    if (!this.enabled) return
+    if (!this.enabled || this.finished) return // a late callback after done() draws nothing
     const now = performance.now()
     if (now - this.last < 80 && fraction !== 1) return
     this.last = now
@@ -69,7 +70,8 @@ export class ProgressBar {
 
   /** Clears the bar (and prints `line` in its place, on any stderr). */
   done(line?: string): void {
-    if (this.enabled && this.drawn) process.stderr.write("\r\x1b[K")
+    if (this.enabled && this.drawn && !this.finished) process.stderr.write("\r\x1b[K")
+    this.finished = true
     if (line !== undefined) process.stderr.write(`${line}\n`)
   }
 }
