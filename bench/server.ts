@@ -19,8 +19,11 @@ import { ensureModel } from "../scripts/models.ts"
 import { waitForQuiet } from "./quiet.ts"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
-// Where scripts/build-llama-tools.ts (the providers' build of llama-server from vendor/llama.cpp) puts it.
-const defaultLlamaServer = join(root, ".cache", "llama-tools", "bin", "llama-server")
+// Where scripts/build-llama-tools.ts (the shared build of llama-server from vendor/llama.cpp) puts it.
+const toolsDir = process.env["EFFECT_LLAMA_TOOLS_DIR"] !== undefined && process.env["EFFECT_LLAMA_TOOLS_DIR"] !== ""
+  ? process.env["EFFECT_LLAMA_TOOLS_DIR"]
+  : join(root, ".cache", "llama-tools")
+const defaultLlamaServer = join(toolsDir, "bin", "llama-server")
 
 const { values } = parseArgs({
   options: {
