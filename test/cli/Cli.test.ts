@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url"
 import { ensureModel } from "../../scripts/models.ts"
 import { exitCodes } from "../../src/cli/CliFailure.ts"
 import * as GgufReader from "../../src/gguf/GgufReader.ts"
-import { fakeHost, sha256, smallGguf, tempDir } from "./support.ts"
+import { fakeHost, killWithParent, sha256, smallGguf, tempDir } from "./support.ts"
 
 const tinyQwen = await ensureModel("tiny-qwen2")
 const entry = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
@@ -21,7 +21,7 @@ interface Run {
 }
 
 const start = (args: ReadonlyArray<string>, env: Record<string, string> = {}): ChildProcess =>
-  spawn(process.execPath, [entry, ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] })
+  killWithParent(spawn(process.execPath, [entry, ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] }))
 
 const finish = (child: ChildProcess) =>
   Effect.callback<Run>((resume) => {

@@ -1,6 +1,7 @@
 // A loopback stand-in for Hugging Face and plain file hosts: serves generated GGUF files with Range support, a
 // repo tree API with LFS digests, and faults on demand (a connection dropped at 40%, a wrong digest, 404s).
 import { Effect } from "effect"
+import type { ChildProcess } from "node:child_process"
 import { createHash, randomBytes } from "node:crypto"
 import { mkdtemp, readFile, rm } from "node:fs/promises"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
@@ -15,6 +16,17 @@ export const tempDir = (prefix: string) =>
     Effect.promise(() => mkdtemp(join(tmpdir(), prefix))),
     (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
   )
+
+/**
+ * Ties `child` to this process: if the test process ends before the test's finalizer kills the child (a worker
+ * killed on timeout, a crash), the child is killed with it, so no server or CLI process outlives its test.
+ */
+export const killWithParent = <C extends ChildProcess>(child: C): C => {
+  const orphan = () => child.kill("SIGKILL")
+  process.once("exit", orphan)
+  child.once("exit", () => process.removeListener("exit", orphan))
+  return child
+}
 
 export const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
 

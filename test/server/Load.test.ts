@@ -12,6 +12,7 @@ import { runInNewContext } from "node:vm"
 import { ensureModel } from "../../scripts/models.ts"
 import * as Native from "../../src/native/Native.ts"
 import * as OpenAiServer from "../../src/server/OpenAiServer.ts"
+import { killWithParent } from "../cli/support.ts"
 import { baseUrl } from "./support.ts"
 
 const tinyQwen = await ensureModel("tiny-qwen2")
@@ -43,9 +44,9 @@ interface Outcome {
 // The clients run in a child process (test/server/loadClients.ts), so the RSS measured here is the server's.
 const round = (url: string) =>
   Effect.callback<ReadonlyArray<Outcome>>((resume) => {
-    const child = execFile(process.execPath, [clients, url, String(CLIENTS), String(MAX_TOKENS)], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const child = killWithParent(execFile(process.execPath, [clients, url, String(CLIENTS), String(MAX_TOKENS)], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       resume(error === null ? Effect.succeed(JSON.parse(stdout) as ReadonlyArray<Outcome>) : Effect.die(new Error(`load clients failed: ${stderr}`)))
-    })
+    }))
     return Effect.sync(() => child.kill())
   })
 
