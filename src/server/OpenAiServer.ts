@@ -36,6 +36,7 @@ import type { Settings } from "./internal/chatRequest.ts"
 import * as Handlers from "./internal/handlers.ts"
 import { errorResponse, respondToFailures } from "./internal/http.ts"
 import { localSettings } from "./internal/localSettings.ts"
+import { type ConfigOverride, providerConfig, type ProviderConfig as ProviderConfigShape, providerSettings } from "./internal/providerSettings.ts"
 import { serverMetrics } from "./internal/metrics.ts"
 import * as Runtime from "./internal/runtime.ts"
 import { Api } from "./OpenAiApi.ts"
@@ -72,6 +73,31 @@ export interface SettingsApplier {
  * @since 0.2.0
  */
 export const localSettingsApplier: SettingsApplier = localSettings
+
+/**
+ * The per-call configuration fields that remote providers share (OpenAiCompat's `Config` has them all), as a
+ * gateway forwards a request's settings. `logitBias` maps token ids, as strings, to biases.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type ProviderConfig = ProviderConfigShape
+
+/**
+ * A gateway's `SettingsApplier`: a request's settings reach a remote provider through that provider's
+ * `withConfigOverride` (merged over the provider's configured defaults). With no `toConfig`, the settings become a
+ * `ProviderConfig`, which fits `OpenAiCompat`; pass `toConfig` for a provider whose fields differ.
+ *
+ *   OpenAiServer.layerNode(OpenAiCompat.layer({ ... }), { settings: OpenAiServer.providerSettingsApplier(OpenAiCompat.withConfigOverride) })
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const providerSettingsApplier: {
+  (withConfigOverride: ConfigOverride<ProviderConfig>): SettingsApplier
+  <C>(withConfigOverride: ConfigOverride<C>, toConfig: (settings: GenerationSettings) => C): SettingsApplier
+} = <C>(withConfigOverride: ConfigOverride<C>, toConfig?: (settings: GenerationSettings) => C): SettingsApplier =>
+  providerSettings(withConfigOverride, toConfig ?? ((settings) => providerConfig(settings) as C))
 
 /**
  * Server options; all optional.
