@@ -1,6 +1,3 @@
-// ENABLE AT MERGE: this test needs src/providers/OpenAiCompat*, which are on main but not on the server branch.
-// After merging, `git mv test/server/OpenAiCompatProvider.test.ts.after-merge test/server/OpenAiCompatProvider.test.ts`
-// (verified passing, 9 tests, on a scratch merge of server and main) and delete these three lines.
 // Our own OpenAI-compatible provider (src/providers/OpenAiCompat*) against our own server on a generated model:
 // the round trips the official client makes in OpenAiClient.test.ts, seen through effect/ai. Text and its stream,
 // a forced tool call whose result goes back as a tool message, generateObject through json_schema, embeddings,
