@@ -130,3 +130,21 @@ export * as McpTools from "./mcp/McpTools.ts"
 export * as McpToolError from "./mcp/McpToolError.ts"
 /** @since 0.2.0 */
 export * as McpCommand from "./mcp/McpCommand.ts"
+/** @since 0.2.0 */
+export * as OpenAiServer from "./server/OpenAiServer.ts"
+/** @since 0.2.0 */
+export * as OpenAiApi from "./server/OpenAiApi.ts"
+/** @since 0.2.0 */
+export * as OpenAiSchema from "./server/OpenAiSchema.ts"
+/** @since 0.2.0 */
+export * as ServerError from "./server/ServerError.ts"
+/** @since 0.2.0 */
+export * as ChatPage from "./server/ChatPage.ts"
+/** @since 0.2.0 */
+export * as EffectLlamaCli from "./cli/EffectLlamaCli.ts"
+/** @since 0.2.0 */
+export * as CliFailure from "./cli/CliFailure.ts"
+/** @since 0.2.0 */
+export * as ModelPull from "./cli/ModelPull.ts"
+/** @since 0.2.0 */
+export * as ModelCache from "./cli/ModelCache.ts"

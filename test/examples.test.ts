@@ -33,7 +33,9 @@ const examples: ReadonlyArray<readonly [string, RegExp]> = [
   ["mcp-client.ts", /tools from the server: [\s\S]*remote_Convert\nexecute remote_Convert -> \{"fahrenheit":70\.7\}[\s\S]*"reason":"InvalidArguments"[^\n]*"field":"celsius"[\s\S]*agent called remote_Convert \{"celsius":-?[\d.e+-]+\} -> \{"fahrenheit":-?[\d.e+-]+\}/],
   ["telemetry.ts", /effect_llama_model_requests_total\{[^}]*operation="streamText",outcome="success"\} 1\n[\s\S]*effect_llama_model_tokens_total\{[^}]*type="output"\} 32/],
   ["batch.ts", /#2 failed: InvalidRequestError[\s\S]*#4 ok[\s\S]*stats: 5 requests, 4 ok, 1 failed, p50 \d+ ms/],
-  ["bad-input.ts", /damaged model -> refused: .*GGML_ASSERT[\s\S]*endless template -> stopped: [\s\S]*deep JSON -> refused: [\s\S]*still works/]
+  ["bad-input.ts", /damaged model -> refused: .*GGML_ASSERT[\s\S]*endless template -> stopped: [\s\S]*deep JSON -> refused: [\s\S]*still works/],
+  ["server.ts", /serving effect-llama-tiny-qwen2 on http:\/\/127\.0\.0\.1:\d+[\s\S]*finish: length, 24 tokens/],
+  ["pull.ts", /verified .*tiny-qwen2\.gguf: sha256 [0-9a-f]{64}\ndone: /]
 ]
 
 describe("examples", () => {

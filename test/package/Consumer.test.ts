@@ -63,6 +63,11 @@ describe("package", () => {
           const check = yield* run(process.execPath, [tsc, "-p", config], app)
           assert.strictEqual(check.code, 0, `${config}: ${check.output}`)
         }
+        const help = yield* run("npx", ["--no-install", "effect-llama", "--help"], app)
+        assert.strictEqual(help.code, 0, help.output)
+        assert.include(help.output, "serve")
+        const info = yield* run("npx", ["--no-install", "effect-llama", "info", model], app)
+        assert.match(info.output, /^architecture\s+qwen2$/m)
         const consumer = yield* run(process.execPath, ["consumer.ts"], app, { MODEL_PATH: model, EFFECT_LLAMA_ADDON: "" })
         assert.strictEqual(consumer.code, 0, consumer.output)
         const result = JSON.parse(consumer.output.trim().split("\n").at(-1)!) as {
