@@ -34,7 +34,7 @@ void scheduler::run_embed(job & j, event_batch & out) {
     std::vector<std::vector<llama_token>> inputs;
     std::vector<size_t> index_of; // inputs[k] is text index_of[k]
     for (size_t t = 0; t < j.emb.texts.size(); t++) {
-        std::vector<llama_token> tokens = j.emb.rank_query ? rank_tokens(m, *j.emb.rank_query, j.emb.texts[t])
+        std::vector<llama_token> tokens = !j.emb.rank_queries.empty() ? rank_tokens(m, j.emb.rank_queries[t], j.emb.texts[t])
                                                            : common_tokenize(vocab, j.emb.texts[t], j.emb.add_special, j.emb.parse_special);
         if (tokens.empty()) {
             result.failures.push_back({t, code::INVALID_ARGUMENT, "text " + std::to_string(t) + " produced no tokens"});

@@ -1,4 +1,4 @@
-// Reranking: Context.rank(query, documents) scores each document against the query on a rank-pooling model
+// Reranking: Context.rank({ queries, documents }) scores document i against query i on a rank-pooling model
 // (pooling_type rank: a classifier head). Each pair is formatted as llama-server does: the model's "rerank" chat
 // template with {query} and {document} filled in, else [BOS] query [EOS] [SEP] document [EOS]; the pairs then run
 // as one embed job (embed.cpp), packed several to a batch.
@@ -64,13 +64,12 @@ Napi::Value Context::Rank(const Napi::CallbackInfo & info) {
                           "Context.rank: create the context with embeddings: true on a model with a rank head (pooling rank)");
     }
     Napi::Object o = require_object(info, 0, "rank: request");
-    std::optional<std::string> query = opt_string(o, "query");
-    if (!query) {
-        throw coded_type_error(env, code::INVALID_ARGUMENT, "rank: query must be a string");
-    }
     embed_request r;
     r.texts = get_strings(o, "documents");
-    r.rank_query = std::move(query);
+    r.rank_queries = get_strings(o, "queries");
+    if (r.rank_queries.size() != r.texts.size()) {
+        throw coded_type_error(env, code::INVALID_ARGUMENT, "rank: queries and documents must be arrays of the same length");
+    }
     r.normalize = false;
     job_started(env);
     return Napi::Number::New(env, s->submit(std::move(r)));

@@ -74,7 +74,7 @@ struct embed_request {
     bool normalize = true;
     bool add_special = true;
     bool parse_special = false; // text is text: "<|endoftext|>" in it is not the control token
-    std::optional<std::string> rank_query; // rank job: each text is a document scored against this (rank.cpp)
+    std::vector<std::string> rank_queries; // rank job: text i is a document scored against query i (rank.cpp)
 };
 
 struct scheduler_options {

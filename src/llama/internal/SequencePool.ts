@@ -13,7 +13,12 @@ export interface SequencePool {
   readonly acquire: (prompt: string) => Effect.Effect<number, never, Scope.Scope>
   /** Records what a sequence's KV cache now holds (prompt + output), or "" after it was cleared. */
   readonly remember: (sequence: number, text: string) => void
+  /** What a sequence's KV cache holds, as last remembered. */
+  readonly text: (sequence: number) => string
 }
+
+/** @internal How many leading characters two strings share. */
+export const sharedPrefix = (a: string, b: string): number => commonPrefix(a, b)
 
 const commonPrefix = (a: string, b: string): number => {
   const n = Math.min(a.length, b.length)
@@ -55,6 +60,7 @@ export const make = (size: number): SequencePool => {
       ),
     remember: (sequence, text) => {
       slots[sequence]!.text = text
-    }
+    },
+    text: (sequence) => slots[sequence]!.text
   }
 }
