@@ -254,7 +254,9 @@ Napi::Value Context::SaveState(const Napi::CallbackInfo & info) {
             Napi::Object o = Napi::Object::New(env);
             o.Set("size", static_cast<double>(result->size()));
             if (path.empty()) {
-                o.Set("data", Napi::Buffer<uint8_t>::Copy(env, result->data(), result->size()));
+                Napi::Uint8Array data = Napi::Uint8Array::New(env, result->size()); // a plain array, not a Buffer view
+                std::copy(result->begin(), result->end(), data.Data());
+                o.Set("data", data);
             }
             return o;
         });

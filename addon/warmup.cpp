@@ -4,6 +4,7 @@
 
 #include "abort-guard.h"
 #include "common.h"
+#include "compute-budget.h"
 #include "errors.h"
 
 #include <chrono>
@@ -30,8 +31,11 @@ void scheduler::warmup() {
     }
     int32_t ret = 0;
     {
+        compute_turn turn(compute_budget::global(), threads_for(batch.n_tokens), abort_pending); // takes its turn like any decode
         abort_guard guard;
-        if (llama_model_has_encoder(m)) {
+        if (!turn.granted()) {
+            ret = 2;
+        } else if (llama_model_has_encoder(m)) {
             ret = llama_encode(ctx.get(), batch);
         }
         if (ret == 0 && llama_model_has_decoder(m)) {
@@ -41,6 +45,9 @@ void scheduler::warmup() {
     llama_memory_clear(llama_get_memory(ctx.get()), true);
     llama_synchronize(ctx.get());
     common_batch_clear(batch);
+    if (ret == 2) {
+        throw native_error(code::ABORTED, "warmup: the context was disposed while warming up");
+    }
     if (ret != 0) {
         throw native_error(code::COMPUTE_ERROR, "warmup: llama_decode failed with code " + std::to_string(ret));
     }

@@ -142,7 +142,7 @@ type BaseName = keyof typeof modelEntries
 
 const companions = {
   "tiny-qwen2-lora": {
-    description: "a random rank-8 LoRA adapter (attn_q, attn_v, attn_output of every block) for tiny-qwen2",
+    description: "a random rank-8 LoRA adapter (attention q, v, output and the FFN of every block) for tiny-qwen2",
     kind: "lora",
     base: "tiny-qwen2",
     seed: 7
@@ -183,7 +183,13 @@ const resolveCompanion = (name: keyof typeof companions) => {
     entry.kind === "lora"
       ? AdapterGenerator.generateLora(path, { architecture: base.architecture, ...shape, seed: entry.seed })
       : AdapterGenerator.generateProjector(path, { textEmbeddingLength: shape.embeddingLength, seed: entry.seed })
-  const key = JSON.stringify({ version: ModelGenerator.GENERATOR_VERSION, ...entry, base: basename(resolveModel(entry.base).path) })
+  // Bump companionVersion when AdapterGenerator writes other bytes for the same options.
+  const key = JSON.stringify({
+    version: ModelGenerator.GENERATOR_VERSION,
+    companionVersion: 1,
+    ...entry,
+    base: basename(resolveModel(entry.base).path)
+  })
   const hash = createHash("sha256").update(key).digest("hex").slice(0, 12)
   return { generate, path: join(root, ".cache", "models", `${name}-${hash}.gguf`) }
 }

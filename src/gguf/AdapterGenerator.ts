@@ -28,16 +28,25 @@ export interface LoraOptions {
   readonly blockCount: number
   readonly headCount: number
   readonly headCountKv: number
+  readonly feedForwardLength: number
   /** The adapter's rank r. Default 8. */
   readonly rank?: number
   /** `adapter.lora.alpha`; llama.cpp scales the update by alpha / r. Default: the rank (a factor of 1). */
   readonly alpha?: number
-  /** Half-width of the uniform weights of A and B. Default 0.1: enough to change a tiny model's output. */
+  /** Half-width of the uniform weights of A and B. Default 0.3: enough to change a tiny model's output. */
   readonly magnitude?: number
-  /** Which weights of each block get an adapter pair. Default `["attn_q", "attn_v", "attn_output"]`. */
-  readonly targets?: ReadonlyArray<"attn_q" | "attn_k" | "attn_v" | "attn_output">
+  /** Which weights of each block get an adapter pair. Default: attention q, v and output, and the FFN's three. */
+  readonly targets?: ReadonlyArray<LoraTarget>
   readonly seed?: number
 }
+
+/**
+ * A block weight a LoRA adapter can target.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type LoraTarget = "attn_q" | "attn_k" | "attn_v" | "attn_output" | "ffn_gate" | "ffn_up" | "ffn_down"
 
 /**
  * A random vision projector (mmproj) for a text model whose embedding length is `textEmbeddingLength`.
@@ -84,13 +93,23 @@ export const planLora = (options: LoraOptions): Effect.Effect<ModelPlan, GgufErr
   Effect.suspend(() => {
     const rank = options.rank ?? 8
     const { embeddingLength: nEmbd, headCount, headCountKv, blockCount } = options
-    if (!positive([rank, nEmbd, headCount, headCountKv, blockCount]) || nEmbd % headCount !== 0) {
+    if (!positive([rank, nEmbd, headCount, headCountKv, blockCount, options.feedForwardLength]) || nEmbd % headCount !== 0) {
       return Effect.fail(invalid(`LoRA sizes must be positive integers and divide: ${[rank, nEmbd, headCount, headCountKv].join(", ")}`))
     }
     const seed = options.seed ?? 0
-    const magnitude = options.magnitude ?? 0.1
+    const magnitude = options.magnitude ?? 0.3
     const nEmbdKv = (nEmbd / headCount) * headCountKv
-    const outOf = { attn_q: nEmbd, attn_k: nEmbdKv, attn_v: nEmbdKv, attn_output: nEmbd } as const
+    const nFf = options.feedForwardLength
+    // [in, out] of each target, in ggml order
+    const dims: Record<LoraTarget, readonly [number, number]> = {
+      attn_q: [nEmbd, nEmbd],
+      attn_k: [nEmbd, nEmbdKv],
+      attn_v: [nEmbd, nEmbdKv],
+      attn_output: [nEmbd, nEmbd],
+      ffn_gate: [nEmbd, nFf],
+      ffn_up: [nEmbd, nFf],
+      ffn_down: [nFf, nEmbd]
+    }
     const metadata = new Map<string, GgufValue>([
       ["general.architecture", Format.string(options.architecture)],
       ["general.type", Format.string("adapter")],
@@ -100,11 +119,12 @@ export const planLora = (options: LoraOptions): Effect.Effect<ModelPlan, GgufErr
     ])
     const tensors: Array<GgufWriter.TensorInput> = []
     for (let i = 0; i < blockCount; i++) {
-      for (const target of options.targets ?? ["attn_q", "attn_v", "attn_output"]) {
+      for (const target of options.targets ?? ["attn_q", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]) {
         const name = `blk.${i}.${target}.weight`
+        const [nIn, nOut] = dims[target]
         // A is [n_in, r] and B is [r, n_out] in ggml order: the update B(Ax) has the base weight's shape.
-        tensors.push(random(seed, `${name}.lora_a`, [nEmbd, rank], magnitude))
-        tensors.push(random(seed, `${name}.lora_b`, [rank, outOf[target]], magnitude))
+        tensors.push(random(seed, `${name}.lora_a`, [nIn, rank], magnitude))
+        tensors.push(random(seed, `${name}.lora_b`, [rank, nOut], magnitude))
       }
     }
     return Effect.succeed({ metadata, tensors })
