@@ -28,7 +28,13 @@ const examples: ReadonlyArray<readonly [string, RegExp]> = [
   ["workflow-router.ts", /route taken: (billing|technical|other)\n(skipped: (billing|technical|other|ticket) \([a-z-]+\)\n){2,3}/],
   ["workflow-durable.ts", /the embedded engine[\s\S]*\[sections#2 finished\][\s\S]*\[run finished: succeeded, 4 nodes\]/],
   ["fallback.ts", /answered by: effect-llama-tiny-qwen2 \(finish: length\)/],
-  ["batch.ts", /#2 failed: InvalidRequestError[\s\S]*#4 ok[\s\S]*stats: 5 requests, 4 ok, 1 failed, p50 \d+ ms/]
+  ["batch.ts", /#2 failed: InvalidRequestError[\s\S]*#4 ok[\s\S]*stats: 5 requests, 4 ok, 1 failed, p50 \d+ ms/],
+  ["warmup.ts", /warmup: \d+ token\(s\) in [\d.]+ ms\nfirst request, first token after [\d.]+ ms/],
+  ["chat-persist.ts", /turn 1: [\s\S]*turn 2: [\s\S]*restored: [1-9]\d* of \d+ prompt tokens came from the saved state/],
+  ["rerank.ts", /^0\.\d{4} {2}(A cat sleeps on the sofa|Paris is the capital of France|Kittens are young cats)\.$/m],
+  ["lora.ts", /scale 0: .*\(= base\)\nscale 0\.5: [\s\S]*scale 1: /],
+  ["speculative.ts", /acceptance rate: [01]\.\d{2} \(\d+ of [1-9]\d* drafted tokens kept\)/],
+  ["vision.ts", /prompt tokens: \d+, of which image tokens: 16/]
 ]
 
 describe("examples", () => {
