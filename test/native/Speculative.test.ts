@@ -57,7 +57,7 @@ describe("speculative decoding", () => {
         assert.strictEqual(optOut.done.speculative, undefined)
       }
       assert.strictEqual(expected[0]!.done.speculative, undefined) // no drafter, nothing reported
-    }))
+    }), 300_000) // 80 generations: minutes on a loaded 2-core machine
 
   it.effect("seeded sampling, stop strings and token limits give the same output with a draft", () =>
     Effect.gen(function*() {
@@ -73,7 +73,7 @@ describe("speculative decoding", () => {
         assert.strictEqual(b.text, a.text)
         assert.strictEqual(b.done.reason, a.done.reason)
       }
-    }))
+    }), 300_000)
 
   it.effect("a draft model of another vocabulary is refused when the context is made", () =>
     Effect.gen(function*() {
