@@ -23,7 +23,8 @@ const examples: ReadonlyArray<readonly [string, RegExp]> = [
   ["chat-with-tools.ts", /tool GetWeather -> \{"celsius":(12|4|19)\}/],
   ["generate-object.ts", /\{ city: '(Paris|Oslo|Lima)', rain: (true|false), celsius: -?\d+ \}/],
   ["embeddings.ts", /^-?\d\.\d{3} {2}The cat sleeps on the sofa\.$/m],
-  ["agent.ts", /\[tool result\] (GetWeather|ToFahrenheit) -> .*\n[\s\S]*\[finished: stop after 2 steps/],
+  // The run's reason is its last step's: stop, or length when that answer was cut at the token limit.
+  ["agent.ts", /\[tool result\] (GetWeather|ToFahrenheit) -> .*\n[\s\S]*\[step 2: (stop|length)[^\n]*\n\[finished: \2 after 2 steps/],
   ["workflow.ts", /\[notes finished in \d+ ms\]\n\[summary started\][\s\S]*\[run finished: succeeded in \d+ ms/],
   ["workflow-router.ts", /route taken: (billing|technical|other)\n(skipped: (billing|technical|other|ticket) \([a-z-]+\)\n){2,3}/],
   ["workflow-durable.ts", /the embedded engine[\s\S]*\[sections#2 finished\][\s\S]*\[run finished: succeeded, 4 nodes\]/],
