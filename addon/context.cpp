@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "promise-worker.h"
 #include "type-tags.h"
+#include "vision.h"
 
 namespace effect_llama {
 
@@ -41,6 +42,34 @@ ggml_type read_kv_type(Napi::Env env, const Napi::Object & o) {
     throw coded_type_error(env, code::INVALID_ARGUMENT, "kvCacheType must be one of f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0, q5_1");
 }
 
+speculative_options read_speculative(Napi::Env env, const Napi::Value & value) {
+    speculative_options spec;
+    if (is_missing(value)) {
+        return spec;
+    }
+    if (!value.IsObject()) {
+        throw coded_type_error(env, code::INVALID_ARGUMENT, "speculative must be { type: draft | ngram, ... }");
+    }
+    Napi::Object o = value.As<Napi::Object>();
+    std::string type = opt_string(o, "type").value_or("");
+    spec.n_max = static_cast<int32_t>(get_int(o, "draftTokens", 8, 1, 64));
+    if (type == "draft") {
+        Napi::Value draft = o.Get("model");
+        if (!Model::IsInstance(draft)) {
+            throw coded_type_error(env, code::INVALID_ARGUMENT, "speculative.model must be a loaded Model (the draft)");
+        }
+        spec.draft_model = Model::Unwrap(draft.As<Napi::Object>())->loaded_state(env, "speculative");
+        spec.kind = speculative_options::DRAFT_MODEL;
+    } else if (type == "ngram") {
+        spec.ngram_min = static_cast<int32_t>(get_int(o, "ngramMin", 1, 1, 16));
+        spec.ngram_max = static_cast<int32_t>(get_int(o, "ngramMax", std::max(4, spec.ngram_min), spec.ngram_min, 16));
+        spec.kind = speculative_options::NGRAM;
+    } else {
+        throw coded_type_error(env, code::INVALID_ARGUMENT, "speculative.type must be draft or ngram");
+    }
+    return spec;
+}
+
 // The model's own pooling when it declares one (embedding models), else mean: a plain LM pools nothing.
 bool model_declares_pooling(const llama_model * m) {
     char arch[64] = {0};
@@ -62,6 +91,13 @@ Napi::Value event_to_js(Napi::Env env, const job_event & ev) {
             break;
         case job_event::DONE: {
             o.Set("type", "done");
+            if (ev.speculative) {
+                Napi::Object spec = Napi::Object::New(env);
+                spec.Set("drafted", ev.drafted);
+                spec.Set("accepted", ev.accepted);
+                spec.Set("acceptanceRate", ev.drafted > 0 ? static_cast<double>(ev.accepted) / ev.drafted : 0.0);
+                o.Set("speculative", spec);
+            }
             o.Set("reason", ev.reason);
             o.Set("text", ev.text);
             if (!ev.stop.empty()) {
@@ -71,6 +107,7 @@ Napi::Value event_to_js(Napi::Env env, const job_event & ev) {
             usage.Set("promptTokens", ev.prompt_tokens);
             usage.Set("cachedTokens", ev.cached_tokens);
             usage.Set("completionTokens", ev.completion_tokens);
+            usage.Set("imageTokens", ev.image_tokens);
             o.Set("usage", usage);
             Napi::Object timings = Napi::Object::New(env);
             timings.Set("prefillMs", ev.prefill_ms);
@@ -121,6 +158,10 @@ void Context::Init(Napi::Env env, Napi::Object exports) {
         InstanceMethod("abort", &Context::Abort),
         InstanceMethod("ack", &Context::Ack),
         InstanceMethod("info", &Context::Info),
+        InstanceMethod("saveState", &Context::SaveState),
+        InstanceMethod("loadState", &Context::LoadState),
+        InstanceMethod("setLora", &Context::SetLora),
+        InstanceMethod("rank", &Context::Rank),
         InstanceMethod("dispose", &Context::Dispose),
         InstanceAccessor("disposed", &Context::IsDisposed, nullptr),
     });
@@ -133,7 +174,9 @@ Context::Context(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Context>(in
     if (info.Length() < 1 || !Model::IsInstance(info[0])) {
         throw coded_type_error(env, code::INVALID_ARGUMENT, "Context: the first argument must be a Model");
     }
-    model = Model::Unwrap(info[0].As<Napi::Object>())->loaded_state(env, "createContext");
+    model_wrapper = Model::Unwrap(info[0].As<Napi::Object>());
+    model = model_wrapper->loaded_state(env, "createContext");
+    model_ref = Napi::Persistent(info[0].As<Napi::Object>());
     if (model->options.vocab_only) {
         throw coded_error(env, code::VOCAB_ONLY, "Context: the model was loaded vocab-only; it has no weights to run");
     }
@@ -150,6 +193,12 @@ Context::Context(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Context>(in
     options.pooling = read_pooling(env, o);
     options.kv_type = read_kv_type(env, o);
     options.kv_unified = get_bool(o, "kvUnified", false);
+    options.warmup = get_bool(o, "warmup", false);
+    options.lora = read_lora_set(env, o.Get("lora"), *model_wrapper, "lora");
+    options.speculative = read_speculative(env, o.Get("speculative"));
+    if (options.embeddings && options.speculative.kind != speculative_options::NONE) {
+        throw coded_type_error(env, code::INVALID_ARGUMENT, "speculative decoding needs a generating context, not an embedding one");
+    }
     if (options.n_ctx < options.n_seq) {
         throw coded_type_error(env, code::INVALID_ARGUMENT, "contextSize must be at least the number of sequences");
     }
@@ -210,8 +259,9 @@ Napi::Value Context::Initialize(const Napi::CallbackInfo & info) {
     auto created = std::make_shared<std::shared_ptr<scheduler>>();
     std::shared_ptr<model_state> m = model;
     std::shared_ptr<event_sink> s = sink;
+    const context_options opts = options;
     return PromiseWorker::Queue(env, "effect-llama:context-init", {info.This().As<Napi::Object>()},
-        [m, s, params, created] {
+        [m, s, params, created, opts] {
             abort_guard guard; // llama.cpp catches a guarded abort in the constructor and returns null
             llama_context * raw = llama_init_from_model(m->model.get(), params);
             if (raw == nullptr) {
@@ -219,6 +269,8 @@ Napi::Value Context::Initialize(const Napi::CallbackInfo & info) {
                     ? "llama.cpp could not create the context: " + abort_guard::message()
                     : std::string("llama.cpp could not create the context (out of memory?)"));
             }
+            llama_context_ptr owned(raw);
+            std::unique_ptr<speculator> spec = speculator::create(opts.speculative, raw);
             auto emit = [s](std::unique_ptr<event_batch> batch) {
                 event_batch * data = batch.release();
                 auto deliver = [s](Napi::Env env, Napi::Function callback, event_batch * raw_batch) {
@@ -240,7 +292,12 @@ Napi::Value Context::Initialize(const Napi::CallbackInfo & info) {
                     delete data;
                 }
             };
-            *created = std::make_shared<scheduler>(m, llama_context_ptr(raw), emit);
+            *created = std::make_shared<scheduler>(m, std::move(owned), emit, std::move(spec), opts.lora);
+            (*created)->kv_type = opts.kv_type;
+            if (opts.warmup) {
+                std::shared_ptr<scheduler> sched_ptr = *created;
+                sched_ptr->call([sched_ptr] { sched_ptr->warmup(); }).get();
+            }
         },
         [this, created](Napi::Env env) {
             initializing = false;
@@ -280,10 +337,13 @@ Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
     r.sequence = static_cast<int32_t>(get_int(o, "sequence", 0, 0, static_cast<int64_t>(options.n_seq) - 1));
     std::optional<std::string> text = opt_string(o, "text");
     Napi::Value tokens = o.Get("tokens");
-    if (text.has_value() == !is_missing(tokens)) {
-        throw coded_type_error(env, code::INVALID_ARGUMENT, "generate: give exactly one of text and tokens");
+    Napi::Value parts = o.Get("parts");
+    if (static_cast<int>(text.has_value()) + static_cast<int>(!is_missing(tokens)) + static_cast<int>(!is_missing(parts)) != 1) {
+        throw coded_type_error(env, code::INVALID_ARGUMENT, "generate: give exactly one of text, tokens and parts");
     }
-    if (text) {
+    if (!is_missing(parts)) {
+        r.media = read_media_prompt(env, parts, get_bool(o, "addSpecial", true));
+    } else if (text) {
         r.text = *text;
         if (r.text.empty()) {
             throw coded_type_error(env, code::INVALID_ARGUMENT, "generate: the prompt is empty");
@@ -298,6 +358,13 @@ Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
     r.stops = get_strings(o, "stop");
     r.ignore_eog = get_bool(o, "ignoreEog", false);
     r.window = static_cast<int32_t>(get_int(o, "window", 0, 0, INT32_MAX));
+    if (!is_missing(o.Get("lora"))) {
+        r.lora = read_lora_set(env, o.Get("lora"), *model_wrapper, "generate: lora");
+    }
+    r.speculative = get_bool(o, "speculative", true);
+    if (r.media && !model->vision) {
+        throw coded_error(env, code::NO_PROJECTOR, "generate: the model was loaded without a projector: it cannot read images");
+    }
     job_started(env);
     return Napi::Number::New(env, s->submit(std::move(r)));
 }
@@ -358,7 +425,28 @@ Napi::Value Context::Info(const Napi::CallbackInfo & info) {
     static const char * pooling_names[] = {"none", "mean", "cls", "last", "rank"};
     enum llama_pooling_type pooling = llama_pooling_type(c);
     o.Set("pooling", pooling >= 0 && pooling <= LLAMA_POOLING_TYPE_RANK ? pooling_names[pooling] : "none");
+    if (s->warmed.done) {
+        Napi::Object w = Napi::Object::New(env);
+        w.Set("tokens", s->warmed.tokens);
+        w.Set("ms", s->warmed.ms);
+        o.Set("warmup", w);
+    } else {
+        o.Set("warmup", env.Null());
+    }
+    static const char * spec_names[] = {"none", "draft", "ngram"};
+    o.Set("speculative", spec_names[options.speculative.kind]);
     return o;
+}
+
+Napi::Value Context::SetLora(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<scheduler> s = running_scheduler(env, "setLora");
+    if (info.Length() < 1) {
+        throw coded_type_error(env, code::INVALID_ARGUMENT, "setLora: adapters are required (an empty array removes them)");
+    }
+    options.lora = read_lora_set(env, info[0], *model_wrapper, "setLora");
+    s->set_lora(options.lora);
+    return env.Undefined();
 }
 
 Napi::Value Context::Dispose(const Napi::CallbackInfo & info) {
@@ -371,6 +459,11 @@ Napi::Value Context::Dispose(const Napi::CallbackInfo & info) {
         std::shared_ptr<model_state> model;
     };
     auto r = std::make_shared<released>(released{std::move(sched), std::move(model)});
+    options.lora.clear();
+    options.speculative.draft_model.reset();
+    if (!model_ref.IsEmpty()) {
+        model_ref.Reset();
+    }
     std::shared_ptr<event_sink> k = sink;
     // Stopping aborts every job (they report "abort"), then the thread exits.
     return PromiseWorker::Queue(env, "effect-llama:context-dispose", {info.This().As<Napi::Object>()},

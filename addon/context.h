@@ -5,6 +5,7 @@
 
 #include "model.h"
 #include "scheduler.h"
+#include "speculative.h"
 
 #include <napi.h>
 
@@ -24,6 +25,9 @@ struct context_options {
     enum llama_pooling_type pooling = LLAMA_POOLING_TYPE_UNSPECIFIED;
     ggml_type kv_type = GGML_TYPE_F16;
     bool kv_unified = false;
+    bool warmup = false;               // one tiny decode before init resolves (warmup.cpp)
+    lora_set lora;                     // the adapters requests decode with unless they name their own (lora.h)
+    speculative_options speculative;   // a drafter for generating sequences (speculative.h)
 };
 
 // JS-thread state for event delivery: counts live jobs so the TSFN keeps the loop alive only while one runs.
@@ -47,6 +51,10 @@ private:
     Napi::Value Abort(const Napi::CallbackInfo & info);      // abort(job id) -> boolean
     Napi::Value Ack(const Napi::CallbackInfo & info);        // ack(job id, events): the consumer took them
     Napi::Value Info(const Napi::CallbackInfo & info);
+    Napi::Value SaveState(const Napi::CallbackInfo & info);  // state.cpp: saveState({ sequence, path?, metadata? })
+    Napi::Value LoadState(const Napi::CallbackInfo & info);  // state.cpp: loadState({ sequence, path | data })
+    Napi::Value SetLora(const Napi::CallbackInfo & info);    // setLora([{ adapter, scale }])
+    Napi::Value Rank(const Napi::CallbackInfo & info);       // rank.cpp: rank({ query, documents }) -> job id
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     Napi::Value IsDisposed(const Napi::CallbackInfo & info);
 
@@ -54,6 +62,8 @@ private:
     void job_started(Napi::Env env);
 
     std::shared_ptr<model_state> model;
+    Model * model_wrapper = nullptr;   // for adapter lookups; the JS object is pinned by model_ref
+    Napi::ObjectReference model_ref;
     context_options options;
     std::shared_ptr<scheduler> sched;
     std::shared_ptr<event_sink> sink;

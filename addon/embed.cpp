@@ -9,6 +9,8 @@
 
 namespace effect_llama {
 
+std::vector<llama_token> rank_tokens(const llama_model * model, const std::string & query, const std::string & document); // rank.cpp
+
 void scheduler::run_embed(job & j, event_batch & out) {
     if (llama_pooling_type(ctx.get()) == LLAMA_POOLING_TYPE_NONE) {
         throw native_error(code::NOT_EMBEDDING_CONTEXT,
@@ -32,7 +34,8 @@ void scheduler::run_embed(job & j, event_batch & out) {
     std::vector<std::vector<llama_token>> inputs;
     std::vector<size_t> index_of; // inputs[k] is text index_of[k]
     for (size_t t = 0; t < j.emb.texts.size(); t++) {
-        std::vector<llama_token> tokens = common_tokenize(vocab, j.emb.texts[t], j.emb.add_special, j.emb.parse_special);
+        std::vector<llama_token> tokens = !j.emb.rank_queries.empty() ? rank_tokens(m, j.emb.rank_queries[t], j.emb.texts[t])
+                                                           : common_tokenize(vocab, j.emb.texts[t], j.emb.add_special, j.emb.parse_special);
         if (tokens.empty()) {
             result.failures.push_back({t, code::INVALID_ARGUMENT, "text " + std::to_string(t) + " produced no tokens"});
         } else if (tokens.size() > max_tokens) {

@@ -33,6 +33,14 @@ inline constexpr const char * PARSE_ERROR = "PARSE_ERROR";
 inline constexpr const char * SEQUENCE_BUSY = "SEQUENCE_BUSY";
 inline constexpr const char * NOT_EMBEDDING_CONTEXT = "NOT_EMBEDDING_CONTEXT";
 inline constexpr const char * DISPOSED = "DISPOSED";
+inline constexpr const char * LORA_NOT_FOUND = "LORA_NOT_FOUND";
+inline constexpr const char * LORA_LOAD_FAILED = "LORA_LOAD_FAILED";
+inline constexpr const char * STATE_INVALID = "STATE_INVALID";
+inline constexpr const char * STATE_MISMATCH = "STATE_MISMATCH";
+inline constexpr const char * NO_PROJECTOR = "NO_PROJECTOR";
+inline constexpr const char * PROJECTOR_LOAD_FAILED = "PROJECTOR_LOAD_FAILED";
+inline constexpr const char * INVALID_MEDIA = "INVALID_MEDIA";
+inline constexpr const char * NOT_RANK_CONTEXT = "NOT_RANK_CONTEXT";
 inline constexpr const char * INTERNAL = "INTERNAL";
 } // namespace code
 

@@ -5,8 +5,11 @@
 #include "errors.h"
 #include "log-bridge.h"
 #include "model-checks.h"
+#include "lora.h"
 #include "promise-worker.h"
+#include "state.h"
 #include "type-tags.h"
+#include "vision.h"
 
 
 #include <cmath>
@@ -144,6 +147,10 @@ void load_model(load_baton & baton) {
         offload.offloadable = llama_model_n_layer(model) + 1; // no GPU backend: llama.cpp logged no offload line
     }
     state->gpu = std::move(offload);
+    state->fingerprint = model_fingerprint(baton.path, model);
+    if (!baton.options.projector_path.empty()) {
+        state->vision = load_projector(baton.options.projector_path, state->model.get(), baton.options.gpu_layers != 0);
+    }
     baton.result = std::move(state);
 }
 
@@ -194,6 +201,8 @@ void Model::Init(Napi::Env env, Napi::Object exports) {
         InstanceMethod("detokenize", &Model::Detokenize),
         InstanceMethod("applyChat", &Model::ApplyChat),
         InstanceMethod("parseChat", &Model::ParseChat),
+        InstanceMethod("loadLora", &Model::LoadLora),
+        InstanceMethod("unloadLora", &Model::UnloadLora),
         InstanceMethod("dispose", &Model::Dispose),
         InstanceAccessor("disposed", &Model::IsDisposed, nullptr),
     });
@@ -215,6 +224,7 @@ Model::Model(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Model>(info) {
     options.vocab_only = get_bool(o, "vocabOnly", false);
     options.check_tensors = get_bool(o, "checkTensors", false);
     options.extra_buffer_types = get_bool(o, "extraBufferTypes", true) && extra_buffer_types_allowed();
+    options.projector_path = opt_string(o, "projector").value_or("");
 }
 
 std::shared_ptr<model_state> Model::loaded_state(Napi::Env env, const char * method) const {
@@ -296,6 +306,7 @@ Napi::Value Model::Info(const Napi::CallbackInfo & info) {
     o.Set("hasEncoder", llama_model_has_encoder(m));
     o.Set("hasDecoder", llama_model_has_decoder(m));
     o.Set("rankOutputs", static_cast<double>(llama_model_n_cls_out(m)));
+    o.Set("vision", s->vision != nullptr);
 
     Napi::Object special = Napi::Object::New(env);
     special.Set("bos", token_or_null(env, llama_vocab_bos(v)));
@@ -424,8 +435,11 @@ Napi::Value Model::Dispose(const Napi::CallbackInfo & info) {
     abort_flag->store(true); // a load still running stops at its next progress callback
     disposed = true;
     std::shared_ptr<model_state> released = std::move(state);
+    auto loras = std::make_shared<decltype(adapters)>(std::move(adapters)); // freed before the weights they hold
+    adapters.clear();
     // Weights are freed off the JS thread; contexts still holding the state keep it alive until they go.
-    return PromiseWorker::Queue(env, "effect-llama:model-dispose", {}, [released = std::move(released)]() mutable { released.reset(); },
+    return PromiseWorker::Queue(env, "effect-llama:model-dispose", {},
+                                [released = std::move(released), loras]() mutable { loras->clear(); released.reset(); },
                                 nullptr);
 }
 

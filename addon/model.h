@@ -10,6 +10,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +20,9 @@ struct common_chat_templates;
 
 namespace effect_llama {
 
+struct lora_adapter; // lora.h
+struct projector;    // vision.h
+
 struct model_options {
     gpu_request gpu;         // gpuLayers: "auto" (default), "max" or n; a CPU build loads everything on the CPU
     bool use_mmap = true;
@@ -26,6 +30,7 @@ struct model_options {
     bool vocab_only = false;
     bool check_tensors = false;
     bool extra_buffer_types = true; // ggml's extra CPU buffer types (AMX, weight repacking); see extra_buffer_types_allowed
+    std::string projector_path;     // a multimodal projector (mmproj GGUF) loaded with the model (vision.h)
 };
 
 // One buffer of model weights, by buffer type ("CPU_Mapped", "CPU_REPACK", "AMX", "CUDA0", ...).
@@ -43,6 +48,8 @@ struct model_state {
     std::mutex chat_mutex;                   // guards the lazily built chat templates
     std::shared_ptr<common_chat_templates> chat_templates;
     std::string chat_template_override;      // the override the templates were built with
+    std::shared_ptr<projector> vision;       // set when a projector was loaded (vision.h)
+    uint64_t fingerprint = 0;                // identifies the weights in saved KV states (state.cpp)
 
     const llama_vocab * vocab() const { return llama_model_get_vocab(model.get()); }
 };
@@ -60,6 +67,8 @@ public:
 
     // The loaded state, or a DISPOSED / not-loaded error thrown as a JS exception. JS thread.
     std::shared_ptr<model_state> loaded_state(Napi::Env env, const char * method) const;
+    // A loaded LoRA adapter by id, or null. JS thread.
+    std::shared_ptr<lora_adapter> adapter(uint32_t id) const;
 
 private:
     Napi::Value Load(const Napi::CallbackInfo & info);
@@ -69,6 +78,8 @@ private:
     Napi::Value Detokenize(const Napi::CallbackInfo & info);
     Napi::Value ApplyChat(const Napi::CallbackInfo & info);   // chat.cpp
     Napi::Value ParseChat(const Napi::CallbackInfo & info);   // chat.cpp
+    Napi::Value LoadLora(const Napi::CallbackInfo & info);    // lora.cpp: loadLora(path) -> Promise<id>
+    Napi::Value UnloadLora(const Napi::CallbackInfo & info);  // lora.cpp: unloadLora(id) -> boolean
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     Napi::Value IsDisposed(const Napi::CallbackInfo & info);
 
@@ -78,6 +89,8 @@ private:
     std::shared_ptr<std::atomic<bool>> abort_flag = std::make_shared<std::atomic<bool>>(false);
     bool loading = false;
     bool disposed = false;
+    std::map<uint32_t, std::shared_ptr<lora_adapter>> adapters; // lora.cpp
+    uint32_t next_adapter = 1;
 };
 
 } // namespace effect_llama

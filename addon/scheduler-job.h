@@ -34,6 +34,12 @@ struct scheduler::job {
     llama_pos batch_start = -1;  // first position placed in the batch
 
     double t_start = 0, t_prefill_end = 0;
+
+    lora_set lora;                    // the adapters this job decodes with (its request's or the context's)
+    uint64_t served = 0;              // the step that last decoded it: adapter sets take turns by it
+    std::vector<llama_token> draft;   // this step's drafted tokens, after next_token in the batch
+    int32_t n_drafted = 0, n_accepted = 0;
+    int32_t n_image_tokens = 0;
 };
 
 } // namespace effect_llama

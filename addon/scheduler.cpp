@@ -5,6 +5,7 @@
 #include "compute-budget.h"
 #include "errors.h"
 #include "scheduler-job.h"
+#include "speculative.h"
 
 #include <algorithm>
 #include <chrono>
@@ -20,8 +21,10 @@ double now_ms() {
 
 } // namespace
 
-scheduler::scheduler(std::shared_ptr<model_state> model, llama_context_ptr ctx_in, emit_fn emit)
-    : model(std::move(model)), ctx(std::move(ctx_in)), emit(std::move(emit)) {
+scheduler::scheduler(std::shared_ptr<model_state> model, llama_context_ptr ctx_in, emit_fn emit,
+                     std::unique_ptr<speculator> spec_in, lora_set lora)
+    : model(std::move(model)), ctx(std::move(ctx_in)), emit(std::move(emit)), default_lora(std::move(lora)),
+      spec(std::move(spec_in)) {
     pools = std::make_unique<thread_pools>(ctx.get());
     vocab = llama_model_get_vocab(this->model->model.get());
     n_batch = llama_n_batch(ctx.get());
@@ -103,6 +106,25 @@ void scheduler::stop() {
     compute_budget::global().poke();
 }
 
+std::future<void> scheduler::call(std::function<void()> fn) {
+    auto t = std::make_shared<task>();
+    t->fn = std::move(fn);
+    std::future<void> done = t->done.get_future();
+    std::lock_guard<std::mutex> lock(mutex);
+    if (stopping) {
+        t->done.set_exception(std::make_exception_ptr(native_error(code::DISPOSED, "the context is disposed")));
+    } else {
+        tasks.push_back(t);
+        wake.notify_one();
+    }
+    return done;
+}
+
+void scheduler::set_lora(lora_set lora) {
+    std::lock_guard<std::mutex> lock(mutex);
+    default_lora = std::move(lora);
+}
+
 void scheduler::join() {
     if (thread.joinable()) {
         thread.join();
@@ -112,11 +134,12 @@ void scheduler::join() {
 void scheduler::run() {
     while (true) {
         std::vector<std::shared_ptr<job>> fresh;
+        std::vector<std::shared_ptr<task>> pending;
         bool exiting = false;
         {
             std::unique_lock<std::mutex> lock(mutex);
             auto has_work = [&] {
-                return stopping || !incoming.empty() ||
+                return stopping || !incoming.empty() || !tasks.empty() ||
                        std::any_of(running.begin(), running.end(), [&](auto & j) { return runnable(*j); });
             };
             if (!has_work()) {
@@ -125,9 +148,23 @@ void scheduler::run() {
             }
             fresh.assign(incoming.begin(), incoming.end());
             incoming.clear();
+            pending.assign(tasks.begin(), tasks.end());
+            tasks.clear();
             exiting = stopping;
             // Cleared before the abort flags are read below, so a later abort still stops the next graph.
             abort_pending.store(false);
+        }
+        for (auto & t : pending) {
+            if (exiting) {
+                t->done.set_exception(std::make_exception_ptr(native_error(code::DISPOSED, "the context is disposed")));
+                continue;
+            }
+            try {
+                t->fn();
+                t->done.set_value();
+            } catch (...) {
+                t->done.set_exception(std::current_exception());
+            }
         }
         event_batch out;
         for (auto & j : fresh) {
@@ -184,6 +221,10 @@ void scheduler::start(const std::shared_ptr<job> & j, event_batch & out) {
         fail(*j, code::SEQUENCE_BUSY, "sequence " + std::to_string(seq) + " is already generating", out);
         return;
     }
+    if (j->gen.media) {
+        start_media(j, out); // vision.cpp: the whole multimodal prompt is evaluated now
+        return;
+    }
     try {
         abort_guard guard;
         start_generate(*j);
@@ -225,6 +266,12 @@ void scheduler::start_generate(job & j) {
     }
     j.text = std::make_unique<text_stream>(g.stops);
 
+    if (g.lora) {
+        j.lora = *g.lora;
+    } else {
+        std::lock_guard<std::mutex> lock(mutex);
+        j.lora = default_lora;
+    }
     // Prefix reuse: keep the KV cells this sequence already holds for the common prefix.
     slot & s = slots[g.sequence];
     size_t n_common = 0;
@@ -234,6 +281,11 @@ void scheduler::start_generate(job & j) {
     if (n_common == j.prompt.size()) {
         n_common--; // the last prompt token is evaluated again for its logits
     }
+    if (s.opaque || !same_lora(s.lora, j.lora)) {
+        n_common = 0; // cells made with other adapters, or holding images, cannot be reused
+    }
+    s.opaque = false;
+    s.lora = j.lora;
     llama_memory_t mem = llama_get_memory(ctx.get());
     if (!llama_memory_seq_rm(mem, g.sequence, static_cast<llama_pos>(n_common), -1)) {
         llama_memory_seq_rm(mem, g.sequence, -1, -1); // e.g. recurrent state: no partial removal
@@ -251,10 +303,21 @@ bool scheduler::step(event_batch & out) {
         j->batch_output = -1;
         j->batch_prompt = 0;
         j->batch_start = -1;
+        j->draft.clear();
     }
+    // One adapter set per decode: the set of the job served longest ago; jobs with another set wait a step.
+    const lora_set * batch_lora = nullptr;
+    uint64_t oldest = UINT64_MAX;
+    for (auto & j : running) {
+        if (!j->finished && (!j->decoding || runnable(*j)) && j->served < oldest) {
+            oldest = j->served;
+            batch_lora = &j->lora;
+        }
+    }
+    auto in_batch = [&](const job & j) { return batch_lora == nullptr || same_lora(j.lora, *batch_lora); };
     // Next tokens of generating sequences first: they are one token each and keep latency low.
     for (auto & j : running) {
-        if (!j->decoding || !runnable(*j)) {
+        if (!j->decoding || !runnable(*j) || !in_batch(*j)) {
             continue;
         }
         if (static_cast<uint32_t>(j->n_past) >= n_ctx_seq) {
@@ -264,10 +327,13 @@ bool scheduler::step(event_batch & out) {
         j->batch_start = j->n_past;
         j->batch_output = batch.n_tokens;
         common_batch_add(batch, j->next_token, j->n_past, {j->gen.sequence}, true);
+        if (spec && j->gen.speculative) {
+            add_draft(*j); // speculative.cpp: drafted tokens follow, verified after the decode
+        }
     }
     // Then prompt chunks, as much as the batch holds; a long prompt is split over several steps.
     for (auto & j : running) {
-        if (j->decoding || j->finished) {
+        if (j->decoding || j->finished || !in_batch(*j)) {
             continue;
         }
         size_t budget = n_batch - static_cast<size_t>(batch.n_tokens);
@@ -290,6 +356,10 @@ bool scheduler::step(event_batch & out) {
         return false;
     }
 
+    if (batch_lora != nullptr && !same_lora(applied_lora, *batch_lora)) {
+        apply_lora(ctx.get(), *batch_lora);
+        applied_lora = *batch_lora;
+    }
     int32_t ret = 0;
     if (compute_budget::global().contended()) {
         pools->pause(); // another context computes: this one's threads sleep instead of polling while it waits
@@ -331,7 +401,12 @@ bool scheduler::step(event_batch & out) {
         if (j->batch_start < 0 || j->finished) {
             continue;
         }
+        j->served = ++n_steps;
         slot & s = slots[j->gen.sequence];
+        if (!j->draft.empty()) {
+            verify_draft(*j, out); // speculative.cpp: keeps the accepted cells, emits the accepted tokens
+            continue;
+        }
         if (j->batch_prompt > 0) {
             s.cached.insert(s.cached.end(), j->prompt.begin() + static_cast<std::ptrdiff_t>(j->n_prompt_done),
                             j->prompt.begin() + static_cast<std::ptrdiff_t>(j->n_prompt_done + j->batch_prompt));
@@ -421,6 +496,10 @@ void scheduler::finish(job & j, const char * reason, event_batch & out) {
         double prefill_end = j.t_prefill_end > 0 ? j.t_prefill_end : t_end;
         ev.prefill_ms = j.t_start > 0 ? prefill_end - j.t_start : 0;
         ev.generate_ms = j.t_prefill_end > 0 ? t_end - j.t_prefill_end : 0;
+        ev.image_tokens = j.n_image_tokens;
+        ev.speculative = spec != nullptr && j.gen.speculative;
+        ev.drafted = j.n_drafted;
+        ev.accepted = j.n_accepted;
     }
     out.push_back(std::move(ev));
     if (std::string(reason) == "abort" && !j.is_embed && j.t_start > 0 && broken.empty()) {

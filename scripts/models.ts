@@ -3,7 +3,8 @@
  * GGUF files generated on demand under `<repo>/.cache/models/`.
  *
  * Usage:
- *   node scripts/models.ts            the test models: tiny-qwen2, tiny-qwen2-q4_0, tiny-llama, small-llama
+ *   node scripts/models.ts            the test models: tiny-qwen2, tiny-qwen2-q4_0, tiny-llama, small-llama and the
+ *                                     companions of tiny-qwen2 (draft, LoRA, projector) and the tiny reranker
  *   node scripts/models.ts --all      also bench-0.5b (~530 MB)
  *   node scripts/models.ts NAME...    the named models
  *
@@ -17,8 +18,9 @@ import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import { existsSync, readFileSync, statSync } from "node:fs"
 import { mkdir } from "node:fs/promises"
-import { dirname, join, resolve } from "node:path"
+import { basename, dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import * as AdapterGenerator from "../src/gguf/AdapterGenerator.ts"
 import * as ModelGenerator from "../src/gguf/ModelGenerator.ts"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
@@ -34,8 +36,23 @@ interface CatalogEntry {
   readonly templateFile?: string
   readonly tieEmbeddings?: boolean
   readonly addedTokens?: ReadonlyArray<ModelGenerator.AddedToken>
+  readonly rank?: { readonly labels: ReadonlyArray<string>; readonly template?: string }
   readonly seed: number
 }
+
+// Files that go with a catalog model: a LoRA adapter or a vision projector for it.
+interface CompanionEntry {
+  readonly description: string
+  readonly kind: "lora" | "projector"
+  readonly base: BaseName
+  readonly seed: number
+}
+
+// The prompt llama.cpp's converter gives Qwen3-Reranker (tokenizer.chat_template.rerank).
+const qwen3RerankTemplate = "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and " +
+  "the Instruct provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n<|im_start|>user\n<Instruct>: " +
+  "Given a web search query, retrieve relevant passages that answer the query\n<Query>: {query}\n<Document>: " +
+  "{document}<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
 
 // Qwen2.5 filled Qwen2's [PAD151646..] slots with these; its chat template's <tool_call> tags are single tokens.
 const qwen25AddedTokens: ReadonlyArray<ModelGenerator.AddedToken> = [
@@ -52,7 +69,7 @@ const qwen25AddedTokens: ReadonlyArray<ModelGenerator.AddedToken> = [
  * @category constants
  * @since 0.1.0
  */
-export const catalog = {
+const modelEntries = {
   "tiny-qwen2": {
     description: "qwen2, tiny, q8_0, Qwen2.5 vocabulary and tool-capable chat template",
     architecture: "qwen2",
@@ -99,8 +116,52 @@ export const catalog = {
     shape: "small",
     weightType: "q8_0",
     seed: 4
+  },
+  "tiny-qwen2-draft": {
+    description: "tiny-qwen2's shape and vocabulary with other random weights: a draft model for speculative decoding",
+    architecture: "qwen2",
+    vocab: "ggml-vocab-qwen2.gguf",
+    shape: "tiny",
+    weightType: "q8_0",
+    templateFile: qwen25Template,
+    addedTokens: qwen25AddedTokens,
+    seed: 6
+  },
+  "tiny-qwen3-reranker": {
+    description: "qwen3, tiny, q8_0, Qwen2 vocabulary, rank pooling with a yes/no classifier head (Qwen3-Reranker layout)",
+    architecture: "qwen3",
+    vocab: "ggml-vocab-qwen2.gguf",
+    shape: "tiny",
+    weightType: "q8_0",
+    rank: { labels: ["yes", "no"], template: qwen3RerankTemplate },
+    seed: 5
   }
 } as const satisfies Record<string, CatalogEntry>
+
+type BaseName = keyof typeof modelEntries
+
+const companions = {
+  "tiny-qwen2-lora": {
+    description: "a random rank-8 LoRA adapter (attention q, v, output and the FFN of every block) for tiny-qwen2",
+    kind: "lora",
+    base: "tiny-qwen2",
+    seed: 7
+  },
+  "tiny-qwen2-mmproj": {
+    description: "a random vision projector (CLIP ViT + LLaVA MLP, 32x32 images, 16 image tokens) for tiny-qwen2",
+    kind: "projector",
+    base: "tiny-qwen2",
+    seed: 8
+  }
+} as const satisfies Record<string, CompanionEntry>
+
+/**
+ * The models this project uses, and the files that go with them (LoRA adapters, vision projectors).
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const catalog = { ...modelEntries, ...companions }
 
 /**
  * A catalog name.
@@ -112,8 +173,35 @@ export type ModelName = keyof typeof catalog
 
 const isModelName = (name: string): name is ModelName => Object.hasOwn(catalog, name)
 
+const isCompanion = (name: ModelName): name is keyof typeof companions => Object.hasOwn(companions, name)
+
+const resolveCompanion = (name: keyof typeof companions) => {
+  const entry: CompanionEntry = companions[name]
+  const base = modelEntries[entry.base]
+  const shape = ModelGenerator.presets[base.shape]
+  const generate = (path: string) =>
+    entry.kind === "lora"
+      ? AdapterGenerator.generateLora(path, { architecture: base.architecture, ...shape, seed: entry.seed })
+      : AdapterGenerator.generateProjector(path, { textEmbeddingLength: shape.embeddingLength, seed: entry.seed })
+  // Bump companionVersion when AdapterGenerator writes other bytes for the same options.
+  const key = JSON.stringify({
+    version: ModelGenerator.GENERATOR_VERSION,
+    companionVersion: 1,
+    ...entry,
+    base: basename(resolveModel(entry.base).path)
+  })
+  const hash = createHash("sha256").update(key).digest("hex").slice(0, 12)
+  return { generate, path: join(root, ".cache", "models", `${name}-${hash}.gguf`) }
+}
+
 const resolveEntry = (name: ModelName) => {
-  const entry: CatalogEntry = catalog[name]
+  if (isCompanion(name)) return resolveCompanion(name)
+  const { options, path } = resolveModel(name)
+  return { generate: (to: string) => ModelGenerator.generate(to, options), path }
+}
+
+const resolveModel = (name: BaseName) => {
+  const entry: CatalogEntry = modelEntries[name]
   const vocab = join(models, entry.vocab)
   const chatTemplate = entry.templateFile === undefined ? undefined : readFileSync(entry.templateFile, "utf8")
   const options: ModelGenerator.Options = {
@@ -125,7 +213,8 @@ const resolveEntry = (name: ModelName) => {
     name: `effect-llama-${name}`,
     ...(chatTemplate === undefined ? {} : { chatTemplate }),
     ...(entry.tieEmbeddings === undefined ? {} : { tieEmbeddings: entry.tieEmbeddings }),
-    ...(entry.addedTokens === undefined ? {} : { addedTokens: entry.addedTokens })
+    ...(entry.addedTokens === undefined ? {} : { addedTokens: entry.addedTokens }),
+    ...(entry.rank === undefined ? {} : { rank: entry.rank })
   }
   const key = JSON.stringify({
     version: ModelGenerator.GENERATOR_VERSION,
@@ -156,10 +245,10 @@ export const modelPath = (name: ModelName): string => resolveEntry(name).path
  */
 export const ensureModel = async (name: string): Promise<string> => {
   if (!isModelName(name)) throw new Error(`unknown model '${name}' (known: ${Object.keys(catalog).join(", ")})`)
-  const { options, path } = resolveEntry(name)
+  const { generate, path } = resolveEntry(name)
   if (existsSync(path)) return path
   await mkdir(dirname(path), { recursive: true })
-  await Effect.runPromise(ModelGenerator.generate(path, options))
+  await Effect.runPromise(generate(path))
   return path
 }
 
@@ -168,7 +257,8 @@ const main = async (args: ReadonlyArray<string>) => {
     ? Object.keys(catalog)
     : args.length > 0
     ? [...args]
-    : ["tiny-qwen2", "tiny-qwen2-q4_0", "tiny-llama", "small-llama"]
+    : ["tiny-qwen2", "tiny-qwen2-q4_0", "tiny-llama", "small-llama", "tiny-qwen2-draft", "tiny-qwen3-reranker",
+      "tiny-qwen2-lora", "tiny-qwen2-mmproj"]
   for (const name of names) {
     const cached = isModelName(name) && existsSync(modelPath(name))
     const started = performance.now()

@@ -18,6 +18,10 @@ export * as LlamaLogger from "./llama/LlamaLogger.ts"
 export * as LlamaModel from "./llama/LlamaModel.ts"
 /** @since 0.1.0 */
 export * as Native from "./native/Native.ts"
+/** @since 0.2.0 */
+export * as Reranker from "./llama/Reranker.ts"
+/** @since 0.2.0 */
+export * as LlamaChat from "./ai/LlamaChat.ts"
 /** @since 0.1.0 */
 export * as Sampling from "./llama/Sampling.ts"
 /** @since 0.1.0 */

@@ -35,7 +35,13 @@ const examples: ReadonlyArray<readonly [string, RegExp]> = [
   ["batch.ts", /#2 failed: InvalidRequestError[\s\S]*#4 ok[\s\S]*stats: 5 requests, 4 ok, 1 failed, p50 \d+ ms/],
   ["bad-input.ts", /damaged model -> refused: .*GGML_ASSERT[\s\S]*endless template -> stopped: [\s\S]*deep JSON -> refused: [\s\S]*still works/],
   ["server.ts", /serving effect-llama-tiny-qwen2 on http:\/\/127\.0\.0\.1:\d+[\s\S]*finish: length, 24 tokens/],
-  ["pull.ts", /verified .*tiny-qwen2\.gguf: sha256 [0-9a-f]{64}\ndone: /]
+  ["pull.ts", /verified .*tiny-qwen2\.gguf: sha256 [0-9a-f]{64}\ndone: /],
+  ["warmup.ts", /warmup: \d+ token\(s\) in [\d.]+ ms\nfirst request, first token after [\d.]+ ms/],
+  ["chat-persist.ts", /turn 1: [\s\S]*turn 2: [\s\S]*restored: [1-9]\d* of \d+ prompt tokens came from the saved state/],
+  ["rerank.ts", /^0\.\d{4} {2}(A cat sleeps on the sofa|Paris is the capital of France|Kittens are young cats)\.$/m],
+  ["lora.ts", /scale 0: .*\(= base\)\nscale 0\.5: [\s\S]*scale 1: /],
+  ["speculative.ts", /acceptance rate: [01]\.\d{2} \(\d+ of [1-9]\d* drafted tokens kept\)/],
+  ["vision.ts", /prompt tokens: \d+, of which image tokens: 16/]
 ]
 
 describe("examples", () => {

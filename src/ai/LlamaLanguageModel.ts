@@ -126,6 +126,14 @@ const usageOf = (done: LlamaContext.Generation["done"]) => ({
   outputTokens: { total: done.usage.completionTokens }
 })
 
+// What the finish part carries beyond effect/ai's usage: image tokens (counted in inputTokens) and drafting.
+const finishMetadata = (done: LlamaContext.Generation["done"]) => ({
+  "llama.cpp": {
+    imageTokens: done.usage.imageTokens,
+    ...(done.speculative === undefined ? {} : { speculative: { ...done.speculative } })
+  }
+})
+
 const record = (options: LanguageModel.ProviderOptions, done: LlamaContext.Generation["done"]) =>
   Effect.gen(function*() {
     const { usage, timings } = done
@@ -134,6 +142,8 @@ const record = (options: LanguageModel.ProviderOptions, done: LlamaContext.Gener
     options.span.attribute("llama.completion_tokens", usage.completionTokens)
     options.span.attribute("llama.prefill_ms", timings.prefillMs)
     options.span.attribute("llama.generate_ms", timings.generateMs)
+    if (usage.imageTokens > 0) options.span.attribute("llama.image_tokens", usage.imageTokens)
+    if (done.speculative !== undefined) options.span.attribute("llama.acceptance_rate", done.speculative.acceptanceRate)
     yield* Metric.update(metrics.inputTokens, usage.promptTokens)
     yield* Metric.update(metrics.cachedTokens, usage.cachedTokens)
     yield* Metric.update(metrics.outputTokens, usage.completionTokens)
@@ -203,7 +213,12 @@ export const make = Effect.fnUntraced(function*(config: Config = {}): Effect.fn.
       const parts: Array<Response.PartEncoded> = [
         { type: "response-metadata", modelId, timestamp: new Date().toISOString() },
         ...messageParts(parsed, newCallId),
-        { type: "finish", reason: finishReason(out.done.reason, parsed.toolCalls.length), usage: usageOf(out.done) }
+        {
+          type: "finish",
+          reason: finishReason(out.done.reason, parsed.toolCalls.length),
+          usage: usageOf(out.done),
+          metadata: finishMetadata(out.done)
+        }
       ]
       return parts
     })
@@ -236,7 +251,12 @@ export const make = Effect.fnUntraced(function*(config: Config = {}): Effect.fn.
             yield* record(options, end)
             return [[
               ...assembler.finish(parsed),
-              { type: "finish", reason: finishReason(end.reason, parsed.toolCalls.length), usage: usageOf(end) }
+              {
+                type: "finish",
+                reason: finishReason(end.reason, parsed.toolCalls.length),
+                usage: usageOf(end),
+                metadata: finishMetadata(end)
+              }
             ]]
           })
         }),

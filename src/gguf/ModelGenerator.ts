@@ -31,12 +31,12 @@ import { encodeF16, encodeF32, encodeQ4_0, encodeQ8_0, fillUniform, hash32, seed
 export const GENERATOR_VERSION = 1
 
 /**
- * Supported llama.cpp architectures. `qwen2` has q/k/v biases, `llama` does not.
+ * Supported llama.cpp architectures. `qwen2` has q/k/v biases, `llama` does not, `qwen3` has q/k norms instead.
  *
  * @category models
  * @since 0.1.0
  */
-export type Architecture = "qwen2" | "llama"
+export type Architecture = "qwen2" | "llama" | "qwen3"
 
 /**
  * Storage type of the 2-D weights. Norms and biases always stay f32, as in real files.
@@ -144,6 +144,12 @@ export interface Options {
    * filled with `<tool_call>` and friends), with their llama.cpp token type.
    */
   readonly addedTokens?: ReadonlyArray<AddedToken>
+  /**
+   * A reranker: rank pooling and a classifier head (`cls.output.weight`) with these labels, as llama.cpp's
+   * converter writes Qwen3-Reranker (`qwen3` only; labels `["yes", "no"]`, the score is the first's probability).
+   * `template` becomes `tokenizer.chat_template.rerank`, with `{query}` and `{document}` in it.
+   */
+  readonly rank?: { readonly labels: ReadonlyArray<string>; readonly template?: string }
 }
 
 /**
@@ -286,6 +292,14 @@ export const plan = (options: Options): Effect.Effect<ModelPlan, GgufError> =>
       metadata.set("tokenizer.ggml.token_type", Format.array("int32", kinds))
     }
     if (options.chatTemplate !== undefined) metadata.set("tokenizer.chat_template", Format.string(options.chatTemplate))
+    if (options.rank !== undefined) {
+      if (arch !== "qwen3" || options.rank.labels.length === 0) {
+        return yield* invalid(options.vocab, "rank needs the qwen3 architecture and at least one label")
+      }
+      metadata.set(`${arch}.pooling_type`, Format.uint32(4)) // LLAMA_POOLING_TYPE_RANK
+      metadata.set(`${arch}.classifier.output_labels`, Format.array("string", options.rank.labels))
+      if (options.rank.template !== undefined) metadata.set("tokenizer.chat_template.rerank", Format.string(options.rank.template))
+    }
 
     const tensors: Array<GgufWriter.TensorInput> = []
     const add = (name: string, shape: ReadonlyArray<number>, kind: "weight" | "norm" | "bias") => {
@@ -305,6 +319,10 @@ export const plan = (options: Options): Effect.Effect<ModelPlan, GgufError> =>
         add(`${blk}.attn_k.bias`, [nEmbdKv], "bias")
         add(`${blk}.attn_v.bias`, [nEmbdKv], "bias")
       }
+      if (arch === "qwen3") {
+        add(`${blk}.attn_q_norm.weight`, [headDim], "norm")
+        add(`${blk}.attn_k_norm.weight`, [headDim], "norm")
+      }
       add(`${blk}.attn_output.weight`, [nEmbd, nEmbd], "weight")
       add(`${blk}.ffn_norm.weight`, [nEmbd], "norm")
       add(`${blk}.ffn_gate.weight`, [nEmbd, nFf], "weight")
@@ -313,6 +331,7 @@ export const plan = (options: Options): Effect.Effect<ModelPlan, GgufError> =>
     }
     add("output_norm.weight", [nEmbd], "norm")
     if (!tied) add("output.weight", [nEmbd, nVocab], "weight")
+    if (options.rank !== undefined) add("cls.output.weight", [nEmbd, options.rank.labels.length], "bias")
     return { metadata, tensors }
   })
 

@@ -18,3 +18,6 @@ export * as GgufWriter from "./GgufWriter.ts"
 
 /** @since 0.1.0 */
 export * as ModelGenerator from "./ModelGenerator.ts"
+
+/** @since 0.2.0 */
+export * as AdapterGenerator from "./AdapterGenerator.ts"

@@ -15,13 +15,15 @@ import type {
   FinishReason,
   GrammarTrigger,
   JobEvent,
-  NativeContext
+  LoraScale,
+  NativeContext,
+  PromptPart
 } from "../native/NativeBinding.ts"
 import { fromUnknown, NativeError } from "../native/NativeError.ts"
 import { fromNative } from "./internal/errors.ts"
 import * as SequencePool from "./internal/SequencePool.ts"
-import type { LlamaError } from "./LlamaError.ts"
-import { LlamaModel } from "./LlamaModel.ts"
+import { InvalidRequest, LlamaError } from "./LlamaError.ts"
+import { LlamaModel, type LoraAdapter, type Service as ModelService } from "./LlamaModel.ts"
 import * as LlamaResources from "./LlamaResources.ts"
 import * as Sampling from "./Sampling.ts"
 
@@ -48,14 +50,36 @@ export interface Grammar {
 }
 
 /**
+ * A prompt of text and image parts, for a model loaded with a projector. Text parts are tokenized with control
+ * tokens parsed unless `parseSpecial: false`; each image (PNG, JPEG, ... bytes) becomes its image tokens.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface MultimodalPrompt {
+  readonly parts: ReadonlyArray<PromptPart>
+}
+
+/**
+ * A LoRA adapter and the scale to apply it with (0 leaves the model as it is; default 1).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface LoraUse {
+  readonly adapter: LoraAdapter
+  readonly scale?: number
+}
+
+/**
  * One generation.
  *
  * @category models
  * @since 0.1.0
  */
 export interface GenerateRequest {
-  /** Prompt text (special tokens parsed) or token ids. */
-  readonly prompt: string | Int32Array | ReadonlyArray<number>
+  /** Prompt text (special tokens parsed), token ids, or text and image parts. */
+  readonly prompt: string | Int32Array | ReadonlyArray<number> | MultimodalPrompt
   /** Add BOS etc. when tokenizing a text prompt. Default true. */
   readonly addSpecial?: boolean
   readonly sampling?: Sampling.Sampling
@@ -64,6 +88,10 @@ export interface GenerateRequest {
   readonly maxTokens?: number
   readonly stop?: ReadonlyArray<string>
   readonly ignoreEog?: boolean
+  /** The LoRA adapters of this request, instead of the context's (an empty array: none). */
+  readonly lora?: ReadonlyArray<LoraUse>
+  /** Draft ahead when the context has a drafter. Default true. */
+  readonly speculative?: boolean
 }
 
 /**
@@ -80,8 +108,16 @@ export type GenerationEvent =
     /** Text held back until the end (an unfinished stop string or UTF-8 sequence). */
     readonly text: string
     readonly stop?: string
-    readonly usage: { readonly promptTokens: number; readonly cachedTokens: number; readonly completionTokens: number }
+    readonly usage: {
+      readonly promptTokens: number
+      readonly cachedTokens: number
+      readonly completionTokens: number
+      /** Prompt tokens that came from images (included in promptTokens). */
+      readonly imageTokens: number
+    }
     readonly timings: { readonly prefillMs: number; readonly generateMs: number }
+    /** With a drafter: tokens drafted, drafts the model kept, and their ratio. */
+    readonly speculative?: { readonly drafted: number; readonly accepted: number; readonly acceptanceRate: number }
   }
 
 /**
@@ -127,6 +163,52 @@ export interface Service {
   readonly state: Effect.Effect<LlamaResources.State>
   /** Generations running on a sequence and waiting for one. */
   readonly sequences: Effect.Effect<{ readonly total: number; readonly busy: number; readonly waiting: number }>
+  /**
+   * Scores each document against its query, in input order (a context created with `embeddings: true` on a model
+   * with a rank head). The pairs are packed several to a batch. See `Reranker` for sorted results.
+   */
+  readonly rank: (
+    pairs: ReadonlyArray<{ readonly query: string; readonly document: string }>
+  ) => Effect.Effect<ReadonlyArray<number>, LlamaError>
+  /**
+   * Saves the KV state of the idle sequence whose cache holds the longest prefix of `prefix` (a prompt, or a
+   * prompt and its output): its tokens and KV cells, to `path` or as bytes. Fails when no sequence holds any of it.
+   */
+  readonly saveState: (options: SaveStateOptions) => Effect.Effect<Uint8Array | undefined, LlamaError>
+  /**
+   * Restores a saved state into a free sequence, so the next request that starts with its tokens reuses them
+   * (`cachedTokens`). The state must come from the same model and KV cache settings: else `StateMismatch`; a
+   * damaged one is `InvalidState`.
+   */
+  readonly restoreState: (source: { readonly path: string } | { readonly data: Uint8Array }) => Effect.Effect<RestoredState, LlamaError>
+  /** The LoRA adapters that requests starting from now on use unless they name their own (empty: none). */
+  readonly setLora: (adapters: ReadonlyArray<LoraUse>) => Effect.Effect<void, LlamaError>
+}
+
+/**
+ * Options of `saveState`.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface SaveStateOptions {
+  /** Selects the sequence: the one whose cache holds the longest prefix of this. */
+  readonly prefix: string | Int32Array | ReadonlyArray<number>
+  /** Write the state here (atomically); without a path the state's bytes are returned. */
+  readonly path?: string
+  /** Text saved with the state and given back by `restoreState`. */
+  readonly metadata?: string
+}
+
+/**
+ * What `restoreState` restored.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface RestoredState {
+  readonly tokens: Int32Array
+  readonly metadata: string
 }
 
 /**
@@ -164,10 +246,26 @@ export class LlamaContext extends Context.Service<LlamaContext, Service>()("effe
  * @category models
  * @since 0.1.0
  */
-export interface Options extends ContextOptions {
+export interface Options extends Omit<ContextOptions, "lora" | "speculative"> {
   /** Token events in flight per generation before it pauses (backpressure). Default 32. */
   readonly window?: number
+  /** LoRA adapters every request uses unless it names its own. */
+  readonly lora?: ReadonlyArray<LoraUse>
+  /** A drafter for speculative decoding; the output stays what decoding without one gives. */
+  readonly speculative?: Speculative
 }
+
+/**
+ * Speculative decoding: a draft model of the same vocabulary (a small `LlamaModel`), or prompt lookup (drafts
+ * copied from earlier n-grams of the sequence, good for output that repeats its input). `draftTokens` (default 8)
+ * bounds a draft; the `done` event reports how many drafted tokens were kept.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type Speculative =
+  | { readonly type: "draft"; readonly model: ModelService; readonly draftTokens?: number }
+  | { readonly type: "ngram"; readonly draftTokens?: number; readonly ngramMin?: number; readonly ngramMax?: number }
 
 // ============================================================================
 // Metrics
@@ -200,8 +298,38 @@ const callSync = <A>(method: string, f: () => A): Effect.Effect<A, LlamaError> =
     }
   })
 
+const isMultimodal = (prompt: GenerateRequest["prompt"]): prompt is MultimodalPrompt =>
+  typeof prompt === "object" && "parts" in prompt
+
+// A sequence holding images is never reused for a prefix: its key matches nothing.
 const promptKey = (prompt: GenerateRequest["prompt"]): string =>
-  typeof prompt === "string" ? prompt : `\u0000tokens:${Array.from(prompt).join(",")}`
+  typeof prompt === "string" ? prompt : isMultimodal(prompt) ? "" : `\u0000tokens:${Array.from(prompt).join(",")}`
+
+const loraScales = (uses: ReadonlyArray<LoraUse>): Array<LoraScale> =>
+  uses.map((use) => ({ adapter: use.adapter.id, ...(use.scale === undefined ? {} : { scale: use.scale }) }))
+
+const nativeOptions = (options: Options): ContextOptions => {
+  const { lora, speculative, window: _, ...rest } = options
+  return {
+    ...rest,
+    ...(lora === undefined ? {} : { lora: loraScales(lora) }),
+    ...(speculative === undefined ? {} : {
+      speculative: speculative.type === "draft"
+        ? { type: "draft", model: speculative.model.native, ...(speculative.draftTokens === undefined ? {} : { draftTokens: speculative.draftTokens }) }
+        : speculative
+    })
+  }
+}
+
+// What saveState wrote beside the KV cells: the pool's text of the sequence and the caller's metadata.
+const parseMetadata = (text: string): { readonly held: string; readonly user: string } => {
+  try {
+    const parsed = JSON.parse(text) as { readonly held?: unknown; readonly user?: unknown }
+    return { held: typeof parsed.held === "string" ? parsed.held : "", user: typeof parsed.user === "string" ? parsed.user : "" }
+  } catch {
+    return { held: "", user: text }
+  }
+}
 
 const nativeError = (event: Extract<JobEvent, { type: "error" }>) => new NativeError({ code: event.code, message: event.message })
 
@@ -223,7 +351,7 @@ export const make = Effect.fnUntraced(function*(
   let pool: SequencePool.SequencePool | undefined
   let disposing = false
   const context: NativeContext = yield* Effect.acquireRelease(
-    Effect.flatMap(callSync("make", () => new native.Context(model.native, options)), (ctx) =>
+    Effect.flatMap(callSync("make", () => new native.Context(model.native, nativeOptions(options))), (ctx) =>
       Effect.as(Effect.tryPromise({ try: () => ctx.init(router.dispatch), catch: (e) => e }).pipe(Effect.catch(failWith("make"))), ctx)).pipe(
         Effect.map((ctx) => ({
           ctx,
@@ -264,7 +392,13 @@ export const make = Effect.fnUntraced(function*(
         job = yield* callSync("generate", () =>
           context.generate({
             sequence,
-            ...(typeof request.prompt === "string" ? { text: request.prompt } : { tokens: request.prompt }),
+            ...(typeof request.prompt === "string"
+              ? { text: request.prompt }
+              : isMultimodal(request.prompt)
+              ? { parts: request.prompt.parts }
+              : { tokens: request.prompt }),
+            ...(request.lora === undefined ? {} : { lora: loraScales(request.lora) }),
+            ...(request.speculative === undefined ? {} : { speculative: request.speculative }),
             ...(request.addSpecial === undefined ? {} : { addSpecial: request.addSpecial }),
             sampling: grammar === undefined ? sampling : {
               ...sampling,
@@ -393,12 +527,76 @@ export const make = Effect.fnUntraced(function*(
       return Effect.flatMap(failureError("embed", { ...first, message: first.message + more }), Effect.fail)
     })
 
+  const rank: Service["rank"] = (pairs) =>
+    pairs.length === 0 ? Effect.succeed([]) : Effect.callback<ReadonlyArray<number>, LlamaError>((resume) => {
+      let job: number
+      try {
+        job = context.rank({ queries: pairs.map((p) => p.query), documents: pairs.map((p) => p.document) })
+      } catch (cause) {
+        resume(failWith("rank")(cause))
+        return
+      }
+      let result: EmbedEvent | undefined
+      router.listen(job, (event) => {
+        if (event.type === "embeddings") result = event
+        else if (event.type === "error") resume(fromNative("LlamaContext", "rank")(nativeError(event)))
+        else if (event.type === "done") {
+          if (event.reason === "abort" || result === undefined) return resume(Effect.interrupt)
+          const failure = result.failures[0]
+          resume(failure === undefined
+            ? Effect.succeed(result.vectors.map((v) => v![0]!))
+            : fromNative("LlamaContext", "rank")(new NativeError({ code: failure.code, message: failure.message })))
+        }
+      })
+      return Effect.sync(() => {
+        context.abort(job)
+      })
+    })
+
+  const saveState: Service["saveState"] = (o) =>
+    Effect.scoped(Effect.gen(function*() {
+      const key = promptKey(o.prefix)
+      const sequence = yield* pool.acquire(key)
+      const held = pool.text(sequence)
+      if (SequencePool.sharedPrefix(held, key) === 0) {
+        return yield* new LlamaError({
+          module: "LlamaContext",
+          method: "saveState",
+          reason: new InvalidRequest({ message: "no idle sequence holds any of this prefix" })
+        })
+      }
+      const metadata = JSON.stringify({ held, user: o.metadata ?? "" })
+      const saved = yield* Effect.tryPromise({
+        try: () => context.saveState({ sequence, metadata, ...(o.path === undefined ? {} : { path: o.path }) }),
+        catch: fromUnknown
+      }).pipe(Effect.catch(fromNative("LlamaContext", "saveState")))
+      return saved.data
+    }))
+
+  const restoreState: Service["restoreState"] = (source) =>
+    Effect.scoped(Effect.gen(function*() {
+      const sequence = yield* pool.acquire("") // the least recently used free sequence
+      const loaded = yield* Effect.tryPromise({ try: () => context.loadState({ sequence, ...source }), catch: fromUnknown }).pipe(
+        Effect.tapError(() => Effect.sync(() => pool.remember(sequence, ""))),
+        Effect.catch(fromNative("LlamaContext", "restoreState"))
+      )
+      const saved = parseMetadata(loaded.metadata)
+      pool.remember(sequence, saved.held)
+      return { tokens: loaded.tokens, metadata: saved.user }
+    }))
+
+  const setLora: Service["setLora"] = (adapters) => callSync("setLora", () => context.setLora(loraScales(adapters)))
+
   return LlamaContext.of({
     info,
     generate,
     generateText,
     embed,
     embedEach,
+    rank,
+    saveState,
+    restoreState,
+    setLora,
     state: Effect.sync(() => (context.disposed ? "disposed" : disposing ? "disposing" : "loaded")),
     sequences: Effect.sync(() => slots.stats())
   })

@@ -226,6 +226,68 @@ export class InternalError extends Schema.TaggedClass<InternalError>()("Internal
 }
 
 /**
+ * A saved KV state could not be read: not a state, damaged (its checksum fails), or from another version.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class InvalidState extends Schema.TaggedClass<InvalidState>()("InvalidState", reasonFields) {
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+/**
+ * A saved KV state does not fit this context: saved from another model, with another KV cache type or layout, or
+ * longer than a sequence of this context holds.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class StateMismatch extends Schema.TaggedClass<StateMismatch>()("StateMismatch", reasonFields) {
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+/**
+ * A LoRA adapter could not be loaded (a missing file, not a LoRA GGUF, made for another base model), or a request
+ * named an adapter that is not loaded for this model.
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class AdapterError extends Schema.TaggedClass<AdapterError>()("AdapterError", reasonFields) {
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+/**
+ * The request holds images and the model was loaded without a vision projector (or the projector failed to load).
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class VisionUnsupported extends Schema.TaggedClass<VisionUnsupported>()("VisionUnsupported", reasonFields) {
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+/**
+ * An image could not be decoded or encoded for the model (an unknown format, a damaged file).
+ *
+ * @category errors
+ * @since 0.2.0
+ */
+export class InvalidMedia extends Schema.TaggedClass<InvalidMedia>()("InvalidMedia", reasonFields) {
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+/**
  * Every reason a `LlamaError` may carry.
  *
  * @category errors
@@ -249,7 +311,12 @@ export const LlamaErrorReason = Schema.Union([
   Busy,
   Disposed,
   AddonUnavailable,
-  InternalError
+  InternalError,
+  InvalidState,
+  StateMismatch,
+  AdapterError,
+  VisionUnsupported,
+  InvalidMedia
 ])
 
 /**

@@ -61,8 +61,31 @@ export interface Service {
    * Scope, or a handle freed out from under it, reports `disposed`).
    */
   readonly state: Effect.Effect<LlamaResources.State>
+  /**
+   * Touches the weights once (a tiny decode in a throwaway context, as llama.cpp's common_init does), so the first
+   * request of any context on this model does not pay for their page faults. See also the context's `warmup`.
+   */
+  readonly warmup: Effect.Effect<void, LlamaError>
+  /**
+   * Loads a GGUF LoRA adapter made for this model; it is unloaded when the Scope closes (contexts and requests
+   * that still use it keep it until they are done). Apply it per context (`LlamaContext` `lora`) or per request.
+   */
+  readonly loadLora: (path: string) => Effect.Effect<LoraAdapter, LlamaError, Scope.Scope>
   /** @internal The native handle, for LlamaContext. */
   readonly native: NativeModel
+}
+
+/**
+ * A LoRA adapter loaded for a model.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface LoraAdapter {
+  readonly id: number
+  readonly path: string
+  /** `adapter.lora.alpha`: llama.cpp scales the update by alpha / rank. */
+  readonly alpha: number
 }
 
 // ============================================================================
@@ -110,6 +133,8 @@ export interface Options {
   readonly extraBufferTypes?: boolean
   /** Called with load progress in [0, 1]. */
   readonly onProgress?: (progress: number) => void
+  /** A vision projector (mmproj GGUF) for the model: prompts may then hold images (libmtmd). */
+  readonly projector?: string
 }
 
 // ============================================================================
@@ -166,7 +191,8 @@ const load = (native: Native["Service"], options: Options): Effect.Effect<Native
         ...(options.useMlock === undefined ? {} : { useMlock: options.useMlock }),
         ...(options.vocabOnly === undefined ? {} : { vocabOnly: options.vocabOnly }),
         ...(options.checkTensors === undefined ? {} : { checkTensors: options.checkTensors }),
-        ...(options.extraBufferTypes === undefined ? {} : { extraBufferTypes: options.extraBufferTypes })
+        ...(options.extraBufferTypes === undefined ? {} : { extraBufferTypes: options.extraBufferTypes }),
+        ...(options.projector === undefined ? {} : { projector: options.projector })
       })
     ),
     (model) =>
@@ -211,9 +237,27 @@ export const make = Effect.fnUntraced(function*(options: Options): Effect.fn.Ret
       )
     })
   )
+  const info = model.info()
+  const warmup = Effect.acquireUseRelease(
+    callSync("warmup", () => new native.Context(model, {
+      contextSize: 64,
+      batchSize: 8,
+      warmup: true,
+      embeddings: info.hasEncoder && !info.hasDecoder // an encoder-only model runs in an embedding context
+    })),
+    (ctx) => call("warmup", () => ctx.init(() => {})),
+    (ctx) => Effect.promise(() => ctx.dispose())
+  )
+  const loadLora = (path: string) =>
+    Effect.acquireRelease(
+      Effect.map(call("loadLora", () => model.loadLora(path)), (loaded): LoraAdapter => ({ ...loaded, path })),
+      (adapter) => Effect.sync(() => model.unloadLora(adapter.id))
+    )
   return LlamaModel.of({
-    info: model.info(),
+    info,
     state: Effect.sync(() => (model.disposed ? "disposed" : disposing ? "disposing" : "loaded")),
+    warmup: info.vocabOnly ? Effect.void : warmup,
+    loadLora,
     tokenize: (text, o) => call("tokenize", () => model.tokenize(text, o?.addSpecial ?? true, o?.parseSpecial ?? false)),
     detokenize: (tokens, o) =>
       call("detokenize", () => model.detokenize(tokens, o?.removeSpecial ?? true, o?.unparseSpecial ?? false)),

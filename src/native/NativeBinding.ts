@@ -136,6 +136,8 @@ export interface ModelOptions {
    * `EFFECT_LLAMA_EXTRA_BUFFER_TYPES=0` forces false for every model.
    */
   readonly extraBufferTypes?: boolean
+  /** A multimodal projector (mmproj GGUF) loaded with the model, so it reads images (libmtmd). */
+  readonly projector?: string
 }
 
 /**
@@ -235,6 +237,8 @@ export interface ModelInfo {
   readonly hasDecoder: boolean
   /** Outputs of a rank (classifier) head; 0 when the model has none. */
   readonly rankOutputs: number
+  /** Whether a vision projector was loaded with the model (it reads images). */
+  readonly vision: boolean
   readonly specialTokens: {
     readonly bos: number | null
     readonly eos: number | null
@@ -442,6 +446,73 @@ export interface GenerateRequest {
    * 0 (default): no window, events flow as fast as they are made.
    */
   readonly window?: number
+  /** The LoRA adapters this request decodes with, instead of the context's (an empty array: none). */
+  readonly lora?: ReadonlyArray<LoraScale>
+  /** Draft ahead when the context has a drafter. Default true. */
+  readonly speculative?: boolean
+  /**
+   * Text and image parts, instead of `text` or `tokens` (a model with a projector). Text parts are tokenized with
+   * control tokens parsed unless `parseSpecial: false`; each image becomes its image tokens.
+   */
+  readonly parts?: ReadonlyArray<PromptPart>
+}
+
+/**
+ * A part of a multimodal prompt.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type PromptPart =
+  | { readonly text: string; readonly parseSpecial?: boolean }
+  | { readonly image: Uint8Array }
+
+/**
+ * A loaded LoRA adapter and the scale to apply it with (0 leaves the model as it is).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface LoraScale {
+  /** The id `model.loadLora` returned. */
+  readonly adapter: number
+  /** Default 1. */
+  readonly scale?: number
+}
+
+/**
+ * What `model.loadLora` returns.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface LoadedLora {
+  readonly id: number
+  /** `adapter.lora.alpha`: llama.cpp scales the update by alpha / rank. */
+  readonly alpha: number
+}
+
+/**
+ * A drafter for speculative decoding: a draft model of the same vocabulary, or prompt lookup (n-grams of the
+ * sequence itself). Kept tokens are the target's own picks, so the output equals decoding without a draft.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export type SpeculativeOptions =
+  | { readonly type: "draft"; readonly model: NativeModel; readonly draftTokens?: number }
+  | { readonly type: "ngram"; readonly draftTokens?: number; readonly ngramMin?: number; readonly ngramMax?: number }
+
+/**
+ * A rank request: each document scored against its query on a rank-pooling model.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface RankRequest {
+  /** The query of each document: `queries[i]` scores `documents[i]`. */
+  readonly queries: ReadonlyArray<string>
+  readonly documents: ReadonlyArray<string>
 }
 
 /**
@@ -494,6 +565,11 @@ export interface ContextOptions {
   readonly pooling?: "default" | "none" | "mean" | "cls" | "last" | "rank"
   readonly kvCacheType?: "f32" | "f16" | "bf16" | "q8_0" | "q4_0" | "q4_1" | "iq4_nl" | "q5_0" | "q5_1"
   readonly kvUnified?: boolean
+  /** One tiny decode before `init` resolves (as llama.cpp's common_init), so the first request pays no warmup. */
+  readonly warmup?: boolean
+  /** LoRA adapters every request uses unless it names its own. */
+  readonly lora?: ReadonlyArray<LoraScale>
+  readonly speculative?: SpeculativeOptions
 }
 
 /**
@@ -514,6 +590,32 @@ export interface ContextInfo {
   readonly kvUnified: boolean
   readonly kvCacheType: string
   readonly pooling: "none" | "mean" | "cls" | "last" | "rank"
+  /** The warmup decode that ran before init resolved, or null without one. */
+  readonly warmup: { readonly tokens: number; readonly ms: number } | null
+  readonly speculative: "none" | "draft" | "ngram"
+}
+
+/**
+ * A sequence's saved KV state, from `context.saveState`.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface SavedState {
+  readonly size: number
+  /** The state's bytes, when no path was given. */
+  readonly data?: Uint8Array
+}
+
+/**
+ * What `context.loadState` restored: the sequence's tokens and the metadata saved with them.
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface LoadedState {
+  readonly tokens: Int32Array
+  readonly metadata: string
 }
 
 /**
@@ -539,8 +641,16 @@ export type JobEvent =
     /** Text held back until the end (a partial stop string or UTF-8 sequence that never completed). */
     readonly text: string
     readonly stop?: string
-    readonly usage: { readonly promptTokens: number; readonly cachedTokens: number; readonly completionTokens: number }
+    readonly usage: {
+      readonly promptTokens: number
+      readonly cachedTokens: number
+      readonly completionTokens: number
+      /** Prompt tokens that came from images (included in promptTokens). */
+      readonly imageTokens: number
+    }
     readonly timings: { readonly prefillMs: number; readonly generateMs: number }
+    /** With a drafter: tokens drafted, drafts the model kept, and their ratio. */
+    readonly speculative?: { readonly drafted: number; readonly accepted: number; readonly acceptanceRate: number }
   }
   | { readonly job: number; readonly type: "error"; readonly code: string; readonly message: string }
   | {
@@ -566,6 +676,9 @@ export interface NativeModel {
   /** The render stops when the returned promise's `cancel()` is called (it then rejects with `ABORTED`). */
   applyChat(options: ApplyChatOptions): CancellablePromise<AppliedChat>
   parseChat(text: string, isPartial: boolean, parser: ChatParser): ParsedChat
+  loadLora(path: string): Promise<LoadedLora>
+  /** Forgets the adapter; contexts and requests that use it keep it until they are done. */
+  unloadLora(id: number): boolean
   dispose(): Promise<void>
   readonly disposed: boolean
 }
@@ -585,6 +698,16 @@ export interface NativeContext {
   abort(job: number): boolean
   /** Tells a job with a window that its consumer took `events` token events. */
   ack(job: number, events: number): void
+  /** Scores documents against a query (a rank-pooling embeddings context); the result is an embeddings event. */
+  rank(request: RankRequest): number
+  /** Saves an idle sequence's tokens and KV cells, to `path` or as bytes. */
+  saveState(options: { readonly sequence: number; readonly path?: string; readonly metadata?: string }): Promise<SavedState>
+  /** Restores a saved state into an idle sequence (of a context on the same model and settings). */
+  loadState(
+    options: { readonly sequence: number; readonly path?: string; readonly data?: Uint8Array }
+  ): Promise<LoadedState>
+  /** The adapters of requests that start from now on and name none. */
+  setLora(adapters: ReadonlyArray<LoraScale>): void
   info(): ContextInfo
   dispose(): Promise<void>
   readonly disposed: boolean

@@ -148,6 +148,7 @@ layer(Local, { excludeTestServices: true })("LlamaLanguageModel correctness", (i
       const controlsIn = (tokens: Int32Array) => Array.from(tokens).filter((t) => controlIds.has(t))
       const promptTokens = Effect.gen(function*() {
         const prompt = lastPrompt()
+        if (typeof prompt === "object" && "parts" in prompt) return yield* Effect.die(new Error("a text prompt was expected"))
         return typeof prompt === "string" ? yield* model.tokenize(prompt, { parseSpecial: true }) : Int32Array.from(prompt)
       })
       yield* LanguageModel.generateText({ prompt: conversation(""), toolkit: Weather }).pipe(Effect.provide(weatherHandlers))

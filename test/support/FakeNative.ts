@@ -36,6 +36,8 @@ export const make = (script: Script, options: { readonly stepMs?: number } = {})
     detokenize = async (tokens: Int32Array | ReadonlyArray<number>) => String.fromCharCode(...tokens)
     applyChat = async () => { throw new Error("not scripted") }
     parseChat = () => ({ content: "", reasoningContent: "", toolCalls: [] })
+    loadLora = async () => ({ id: 1, alpha: 1 })
+    unloadLora = () => true
     dispose = async () => {
       this.disposed = true
     }
@@ -86,10 +88,16 @@ export const make = (script: Script, options: { readonly stepMs?: number } = {})
     ack = (_job: number, events: number) => {
       log.acked.push(events)
     }
+    rank = () => {
+      throw Object.assign(new Error("not a rank context"), { code: "NOT_RANK_CONTEXT" })
+    }
+    saveState = async () => ({ size: 0, data: new Uint8Array() })
+    loadState = async () => ({ tokens: new Int32Array(), metadata: "" })
+    setLora = () => {}
     info = () => ({
       contextSize: 1024, sequenceContextSize: 1024, batchSize: 512, ubatchSize: 512,
       sequences: this.options.sequences ?? 1, threads: 1, threadsBatch: 1, embeddings: false,
-      kvUnified: false, kvCacheType: "f16", pooling: "none" as const
+      kvUnified: false, kvCacheType: "f16", pooling: "none" as const, warmup: null, speculative: "none" as const
     })
     dispose = async () => {
       this.disposed = true
@@ -112,6 +120,6 @@ export const done = (job: number, reason: "eog" | "length" | "abort" | "stop", c
   type: "done",
   reason,
   text: "",
-  usage: { promptTokens: 3, cachedTokens: 0, completionTokens },
+  usage: { promptTokens: 3, cachedTokens: 0, completionTokens, imageTokens: 0 },
   timings: { prefillMs: 1, generateMs: 1 }
 })

@@ -39,7 +39,12 @@ export const aiReasonByLlamaReason: Readonly<Record<LlamaErrorReason["_tag"], Ma
   Busy: internal,
   Disposed: unknown,
   AddonUnavailable: unknown,
-  InternalError: unknown
+  InternalError: unknown,
+  InvalidState: invalidRequest,
+  StateMismatch: invalidRequest,
+  AdapterError: invalidRequest,
+  VisionUnsupported: invalidRequest,
+  InvalidMedia: invalidRequest
 }
 
 /**

@@ -18,8 +18,26 @@ const tooDeep = (what: string) => unsupported(`${what} nest more than ${MAX_JSON
 
 const textOf = (result: unknown): string => typeof result === "string" ? result : JSON.stringify(result)
 
-/** @internal */
-export const toMessages = (prompt: Prompt.Prompt): Effect.Effect<Array<Json>, AiError.AiError> =>
+// An image part's bytes: a byte array, base64 text, or a data: URL (nothing is fetched).
+const imageBytes = (part: Prompt.FilePart): Effect.Effect<Uint8Array, AiError.AiError> => {
+  const { data } = part
+  if (data instanceof Uint8Array) return Effect.succeed(data)
+  if (typeof data === "string") return Effect.succeed(new Uint8Array(Buffer.from(data, "base64")))
+  const match = /^data:[^;,]*(;base64)?,(.*)$/s.exec(data.href)
+  if (match === null) {
+    return Effect.fail(unsupported(`an image part must hold its bytes (a byte array, base64 or a data: URL), not ${data.protocol} URL`))
+  }
+  return Effect.succeed(new Uint8Array(match[1] === undefined ? Buffer.from(decodeURIComponent(match[2]!)) : Buffer.from(match[2]!, "base64")))
+}
+
+/**
+ * @internal Prompt -> messages. With `onImage`, an image part of a user message becomes the text `onImage` returns
+ * for its bytes (a marker the caller finds again in the rendered prompt); without it, it is an error.
+ */
+export const toMessages = (
+  prompt: Prompt.Prompt,
+  onImage?: (bytes: Uint8Array) => string
+): Effect.Effect<Array<Json>, AiError.AiError> =>
   Effect.gen(function*() {
     const out: Array<Json> = []
     for (const message of prompt.content) {
@@ -30,7 +48,11 @@ export const toMessages = (prompt: Prompt.Prompt): Effect.Effect<Array<Json>, Ai
         case "user": {
           const text: Array<string> = []
           for (const part of message.content) {
-            if (part.type !== "text") return yield* unsupported(`a local text model cannot read ${part.type} parts (${part.mediaType})`)
+            if (part.type === "file" && part.mediaType.startsWith("image/") && onImage !== undefined) {
+              text.push(onImage(yield* imageBytes(part)))
+              continue
+            }
+            if (part.type !== "text") return yield* unsupported(`a local model cannot read ${part.type} parts (${part.mediaType})`)
             text.push(part.text)
           }
           out.push({ role: "user", content: text.join("") })

@@ -11,6 +11,8 @@ import type * as LlamaContext from "../../llama/LlamaContext.ts"
 import type * as LlamaModel from "../../llama/LlamaModel.ts"
 import type { AppliedChat } from "../../native/NativeBinding.ts"
 import type { Config } from "../LlamaLanguageModel.ts"
+import { LlamaError, VisionUnsupported } from "../../llama/LlamaError.ts"
+import type { PromptPart } from "../../native/NativeBinding.ts"
 import { markContents, tokenizeMarked } from "./ContentSpans.ts"
 import { toAiError } from "./errors.ts"
 import { closedJsonSchema, toMessages, toolChoiceOf, toTools } from "./messages.ts"
@@ -40,6 +42,42 @@ const offeredTools = (options: LanguageModel.ProviderOptions, method: string) =>
   }))
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+// The rendered prompt as parts: template text (control tokens parsed), marked contents (plain text), images.
+const multimodalParts = (
+  prompt: string,
+  spans: ReadonlyMap<string, string>,
+  images: ReadonlyMap<string, Uint8Array>,
+  method: string
+): Effect.Effect<{ readonly parts: ReadonlyArray<PromptPart> }, AiError.AiError> => {
+  const pieces: Array<{ readonly text: string; readonly special: boolean }> = spans.size === 0
+    ? [{ text: prompt, special: true }]
+    : prompt.split(new RegExp(`(${[...spans.keys()].map(escapeRegExp).join("|")})`)).map((piece) => {
+      const span = spans.get(piece)
+      return span === undefined ? { text: piece, special: true } : { text: span, special: false }
+    })
+  const imagePattern = new RegExp(`(${[...images.keys()].map(escapeRegExp).join("|")})`)
+  const parts: Array<PromptPart> = []
+  let seen = 0
+  for (const piece of pieces) {
+    for (const text of piece.text.split(imagePattern)) {
+      const image = images.get(text)
+      if (image !== undefined) {
+        parts.push({ image })
+        seen++
+      } else if (text !== "") parts.push({ text, parseSpecial: piece.special })
+    }
+  }
+  return seen === images.size ? Effect.succeed({ parts }) : Effect.fail(AiError.make({
+    module: MODULE,
+    method,
+    reason: new AiError.InvalidRequestError({
+      description: `the chat template did not render the prompt's ${images.size} image(s) where they were (${seen} found)`
+    })
+  }))
+}
+
 /** @internal */
 export interface Prepared {
   readonly applied: AppliedChat
@@ -56,7 +94,23 @@ export const prepare = (
   Effect.gen(function*() {
     const onError = toAiError(MODULE, method)
     yield* checkSettings(settings, method)
-    const messages = yield* toMessages(options.prompt)
+    // Images become markers in the messages; the rendered prompt is split at them into text and image parts.
+    const nonce = Math.random().toString(36).slice(2, 10)
+    const images = new Map<string, Uint8Array>()
+    const messages = yield* toMessages(options.prompt, (bytes) => {
+      const marker = `ELLAMAIMAGE${nonce}N${images.size}X`
+      images.set(marker, bytes)
+      return marker
+    })
+    if (images.size > 0 && !model.info.vision) {
+      return yield* onError(new LlamaError({
+        module: "LlamaModel",
+        method: "prompt",
+        reason: new VisionUnsupported({
+          message: `the prompt holds ${images.size} image(s) and the model was loaded without a vision projector (LlamaModel projector option)`
+        })
+      }))
+    }
     const tools = yield* offeredTools(options, method)
     const choice = tools.length === 0 ? "auto" : toolChoiceOf(options.toolChoice)
     const offered = choice === "none" ? [] : tools
@@ -87,7 +141,12 @@ export const prepare = (
     }
     // Contents holding control-token text are tokenized as plain text (unless allowed), the markup as it is.
     const marked = settings.allowSpecialTokensInContent === true ? undefined : markContents(messages, model.info.controlTokens)
-    const prompt = marked === undefined
+    const prompt = images.size > 0
+      ? yield* Effect.flatMap(
+        marked === undefined ? Effect.succeed(applied) : render(JSON.stringify(marked.messages)),
+        (withMarkers) => multimodalParts(withMarkers.prompt, marked?.spans ?? new Map(), images, method)
+      )
+      : marked === undefined
       ? applied.prompt
       : yield* Effect.flatMap(render(JSON.stringify(marked.messages)), (withMarkers) =>
         tokenizeMarked(model, withMarkers, marked.spans, onError))

@@ -15,7 +15,12 @@ export interface SequencePool {
   readonly remember: (sequence: number, text: string) => void
   /** Sequences in use and requests waiting for one. */
   readonly stats: () => { readonly total: number; readonly busy: number; readonly waiting: number }
+  /** What a sequence's KV cache holds, as last remembered. */
+  readonly text: (sequence: number) => string
 }
+
+/** @internal How many leading characters two strings share. */
+export const sharedPrefix = (a: string, b: string): number => commonPrefix(a, b)
 
 const commonPrefix = (a: string, b: string): number => {
   const n = Math.min(a.length, b.length)
@@ -67,6 +72,7 @@ export const make = (size: number, onWaiting?: (delta: number) => Effect.Effect<
     remember: (sequence, text) => {
       slots[sequence]!.text = text
     },
-    stats: () => ({ total: size, busy: slots.filter((s) => s.busy).length, waiting })
+    stats: () => ({ total: size, busy: slots.filter((s) => s.busy).length, waiting }),
+    text: (sequence) => slots[sequence]!.text
   }
 }

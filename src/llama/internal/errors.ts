@@ -30,7 +30,15 @@ export const reasonByCode: Readonly<Record<string, (message: string) => Reason>>
   SEQUENCE_BUSY: (message) => new LlamaError.Busy({ message }),
   NOT_EMBEDDING_CONTEXT: (message) => new LlamaError.InvalidRequest({ message }),
   DISPOSED: (message) => new LlamaError.Disposed({ message }),
-  INTERNAL: (message) => new LlamaError.InternalError({ message })
+  INTERNAL: (message) => new LlamaError.InternalError({ message }),
+  LORA_NOT_FOUND: (message) => new LlamaError.AdapterError({ message }),
+  LORA_LOAD_FAILED: (message) => new LlamaError.AdapterError({ message }),
+  STATE_INVALID: (message) => new LlamaError.InvalidState({ message }),
+  STATE_MISMATCH: (message) => new LlamaError.StateMismatch({ message }),
+  NO_PROJECTOR: (message) => new LlamaError.VisionUnsupported({ message }),
+  PROJECTOR_LOAD_FAILED: (message) => new LlamaError.VisionUnsupported({ message }),
+  INVALID_MEDIA: (message) => new LlamaError.InvalidMedia({ message }),
+  NOT_RANK_CONTEXT: (message) => new LlamaError.InvalidRequest({ message })
 }
 
 // Codes that mean "stopped on request": interruption, never a failure.
