@@ -149,7 +149,7 @@ void load_model(load_baton & baton) {
     state->gpu = std::move(offload);
     state->fingerprint = model_fingerprint(baton.path, model);
     if (!baton.options.projector_path.empty()) {
-        state->vision = load_projector(baton.options.projector_path, state->model.get(), baton.options.gpu_layers != 0);
+        state->vision = load_projector(baton.options.projector_path, state->model.get(), state->gpu.offloaded > 0);
     }
     baton.result = std::move(state);
 }
