@@ -1,7 +1,8 @@
 /**
  * The `effect-llama` command on `effect/cli`: `chat`, `complete`, `embed`, `serve`, `info`, `bench`, `models`,
- * `pull`. `runMain` runs it as a process: Ctrl-C goes to what is running (a reply, a server) before it interrupts
- * the command, every failure is one line on stderr, and the exit code tells the kinds apart (`CliFailure.exitCodes`).
+ * `pull`, `mcp` (the built-in tools as an MCP server: `McpCommand`). `runMain` runs it as a process: Ctrl-C goes
+ * to what is running (a reply, a server) before it interrupts the command, every failure is one line on stderr, and
+ * the exit code tells the kinds apart (`CliFailure.exitCodes`).
  *
  * @since 0.2.0
  */
@@ -9,6 +10,7 @@ import { NodeServices } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { createRequire } from "node:module"
+import * as McpCommand from "../mcp/McpCommand.ts"
 import { exitCodes, fromCause } from "./CliFailure.ts"
 import { chat } from "./internal/chat.ts"
 import { bench, complete, embed } from "./internal/generate.ts"
@@ -32,8 +34,10 @@ export const version: string = (createRequire(import.meta.url)("../../package.js
  * @since 0.2.0
  */
 export const command = Command.make("effect-llama").pipe(
-  Command.withDescription("Local LLMs on llama.cpp: chat, complete, embed, serve an OpenAI-compatible API, inspect and pull models"),
-  Command.withSubcommands([chat, complete, embed, serve, info, bench, models, pull])
+  Command.withDescription(
+    "Local LLMs on llama.cpp: chat, complete, embed, serve an OpenAI-compatible API or tools over MCP, inspect and pull models"
+  ),
+  Command.withSubcommands([chat, complete, embed, serve, info, bench, models, pull, McpCommand.command])
 )
 
 // Help and version as effect/cli prints them; an invalid invocation is left to `runMain`'s one line.

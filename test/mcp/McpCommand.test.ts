@@ -7,7 +7,8 @@ import { FetchHttpClient } from "effect/http"
 import { NodeFileSystem } from "@effect/platform-node"
 import { spawn } from "node:child_process"
 
-const cli = new URL("./cli.ts", import.meta.url).pathname
+// The real `effect-llama` executable, where `mcp` is mounted.
+const cli = new URL("../../src/cli/main.ts", import.meta.url).pathname
 
 // Starts `effect-llama mcp ...args` and waits for the URL it prints; the process is killed when the scope closes.
 const startHttp = (args: ReadonlyArray<string>) =>

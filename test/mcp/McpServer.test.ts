@@ -15,7 +15,8 @@ import * as ToolDefinition from "../../src/tools/ToolDefinition.ts"
 import * as ToolRegistry from "../../src/tools/ToolRegistry.ts"
 import * as ScriptedModel from "../agent/ScriptedModel.ts"
 
-const cli = new URL("./cli.ts", import.meta.url).pathname
+// The real `effect-llama` executable, where `mcp` is mounted.
+const cli = new URL("../../src/cli/main.ts", import.meta.url).pathname
 
 const Convert = ToolDefinition.tool("Convert", {
   description: "Celsius to Fahrenheit",

@@ -5,8 +5,8 @@
  */
 import { Effect, Exit, Metric, Option, Scope, Stream } from "effect"
 import { type HttpServerRequest, HttpServerResponse } from "effect/http"
-import { PrometheusMetrics } from "effect/observability"
 import type * as LlamaContext from "../../llama/LlamaContext.ts"
+import * as Prometheus from "../../telemetry/Prometheus.ts"
 import { CompletionRequest, DetokenizeRequest, EmbeddingRequest, TokenizeRequest } from "../OpenAiSchema.ts"
 import { invalidRequest, NotSupported, ServerError } from "../ServerError.ts"
 import { fromAiError, fromLlamaError } from "./aiErrors.ts"
@@ -284,8 +284,5 @@ export const health = (runtime: Runtime) =>
     onFailure: errorResponse
   })
 
-/** @internal */
-export const metrics = Effect.map(
-  PrometheusMetrics.format(),
-  (text) => HttpServerResponse.text(text, { contentType: "text/plain; version=0.0.4; charset=utf-8" })
-)
+/** @internal Every Effect metric of the process (the server's, the models', agents', tools'), as `Prometheus` renders it. */
+export const metrics = Prometheus.response()
