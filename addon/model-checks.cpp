@@ -1,7 +1,6 @@
 #include "model-checks.h"
 
 #include "errors.h"
-#include "ggml-cpu.h"
 #include "gguf.h"
 
 #include <cmath>
@@ -26,6 +25,13 @@ std::string meta_value(const llama_model * model, int32_t i) {
 
 // The loader takes any valid ggml type for any tensor; one the CPU backend has no dot product for (the integer
 // types) is a null function pointer at the first matrix multiplication: SIGSEGV on a compute thread.
+// ggml-base's traits tell the same set (F32, and every type it can convert to float, is the set with a CPU
+// vec_dot); the CPU backend's own traits are out of reach in a prebuilt addon, where that backend is a variant
+// loaded at run time.
+bool computable(ggml_type type) {
+    return type == GGML_TYPE_F32 || ggml_get_type_traits(type)->to_float != nullptr;
+}
+
 void check_tensor_types(const std::string & path) {
     gguf_init_params params = {/* no_alloc */ true, /* ctx */ nullptr};
     std::unique_ptr<gguf_context, void (*)(gguf_context *)> gguf(gguf_init_from_file(path.c_str(), params), gguf_free);
@@ -34,8 +40,7 @@ void check_tensor_types(const std::string & path) {
     }
     for (int64_t i = 0; i < gguf_get_n_tensors(gguf.get()); i++) {
         const ggml_type type = gguf_get_tensor_type(gguf.get(), i);
-        const ggml_type_traits_cpu * traits = ggml_get_type_traits_cpu(type);
-        if (traits == nullptr || traits->vec_dot == nullptr) {
+        if (!computable(type)) {
             throw native_error(code::INVALID_MODEL_FILE, "invalid model file " + path + ": tensor " +
                                                              gguf_get_tensor_name(gguf.get(), i) + " has type " +
                                                              ggml_type_name(type) + ", which no backend computes with");
