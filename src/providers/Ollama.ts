@@ -12,8 +12,8 @@ import { Config as EffectConfig, Context, Effect, Layer, Option, Stream } from "
 import { AiError, LanguageModel, Model, type Response } from "effect/ai"
 import { HttpClient } from "effect/http"
 import { malformed, schemaError, type Site, streamCut } from "./internal/errors.ts"
-import { closedJsonSchema, type Json } from "./internal/json.ts"
-import { lineDecoder, responseParts, toMessages, toTools } from "./internal/ollama.ts"
+import { closedJsonSchema, functionTools, type Json } from "./internal/json.ts"
+import { lineDecoder, responseParts, toMessages } from "./internal/ollama.ts"
 import { ndjson } from "./internal/streaming.ts"
 import * as Transport from "./internal/transport.ts"
 
@@ -135,7 +135,7 @@ export const make = Effect.fnUntraced(function*(options: Options): Effect.fn.Ret
       if (provider.tools.length > 0 && choice !== "none") {
         const named = typeof choice === "object" && "tool" in choice ? choice.tool : undefined
         const tools = named === undefined ? provider.tools : provider.tools.filter((t) => t.name === named)
-        out.tools = yield* Effect.try({ try: () => toTools(tools), catch: schemaError(site) })
+        out.tools = yield* Effect.try({ try: () => functionTools(tools), catch: schemaError(site) })
       }
       if (provider.responseFormat.type === "json") {
         const schema = provider.responseFormat.schema

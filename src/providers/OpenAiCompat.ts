@@ -14,8 +14,8 @@ import { AiError, LanguageModel, Model, OpenAiStructuredOutput, type Response } 
 import { HttpClient } from "effect/http"
 import { type Connection as ConnectionShape, defaultBaseUrl, endpointOf } from "./internal/connection.ts"
 import { schemaError, type Site, streamCut } from "./internal/errors.ts"
-import { closedJsonSchema, isObject, type Json, stringOf } from "./internal/json.ts"
-import { chunkDecoder, completionParts, toMessages, toToolChoice, toTools } from "./internal/openai.ts"
+import { closedJsonSchema, functionTools, isObject, type Json, stringOf } from "./internal/json.ts"
+import { chunkDecoder, completionParts, toMessages, toToolChoice } from "./internal/openai.ts"
 import { sse } from "./internal/streaming.ts"
 import * as Transport from "./internal/transport.ts"
 import type { Preset } from "./OpenAiPresets.ts"
@@ -172,7 +172,7 @@ export const make = Effect.fnUntraced(function*(options: Options): Effect.fn.Ret
       if (provider.tools.length > 0 && !(choice === "none" && !toolChoiceSupported)) {
         const onlyNamed = named !== undefined && (!toolChoiceSupported || !namedToolChoice)
         const tools = onlyNamed ? provider.tools.filter((t) => t.name === named) : provider.tools
-        out.tools = yield* Effect.try({ try: () => toTools(tools), catch: schemaError(site) })
+        out.tools = yield* Effect.try({ try: () => functionTools(tools), catch: schemaError(site) })
         if (toolChoiceSupported) out.tool_choice = onlyNamed ? "required" : toToolChoice(choice)
         if (config.parallelToolCalls !== undefined) out.parallel_tool_calls = config.parallelToolCalls
       }

@@ -41,6 +41,16 @@ export const toolParameters = (tool: Tool.Any): Json => closedJsonSchema(tool.pa
 /** @internal */
 export const toolDescription = (tool: Tool.Any): string | undefined => Tool.getDescription(tool)
 
+/** Tools in the OpenAI function format, which Ollama's `/api/chat` takes too. @internal */
+export const functionTools = (tools: ReadonlyArray<Tool.Any>): Array<Json> =>
+  tools.map((tool) => {
+    const description = toolDescription(tool)
+    return {
+      type: "function",
+      function: { name: tool.name, ...(description === undefined ? {} : { description }), parameters: toolParameters(tool) }
+    }
+  })
+
 /** A tool result as the text a provider's tool message carries. @internal */
 export const resultText = (result: unknown): string => typeof result === "string" ? result : JSON.stringify(result)
 

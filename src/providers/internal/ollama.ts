@@ -4,9 +4,9 @@
  *
  * @internal
  */
-import { AiError, type Prompt, type Response, type Tool } from "effect/ai"
+import { AiError, type Prompt, type Response } from "effect/ai"
 import { fromStreamError, malformed, type Site } from "./errors.ts"
-import { arrayOf, countOf, fileData, isObject, type Json, resultText, stringOf, toolDescription, toolParameters } from "./json.ts"
+import { arrayOf, countOf, fileData, isObject, type Json, resultText, stringOf } from "./json.ts"
 import type { Decoder } from "./streaming.ts"
 import { makeTextParts } from "./textParts.ts"
 
@@ -66,16 +66,6 @@ export const toMessages = (site: Site, prompt: Prompt.Prompt): Array<Json> | AiE
   }
   return out
 }
-
-/** @internal */
-export const toTools = (tools: ReadonlyArray<Tool.Any>): Array<Json> =>
-  tools.map((tool) => {
-    const description = toolDescription(tool)
-    return {
-      type: "function",
-      function: { name: tool.name, ...(description === undefined ? {} : { description }), parameters: toolParameters(tool) }
-    }
-  })
 
 /** @internal */
 export const finishReasonOf = (reason: string | undefined, toolCalls: number): Response.FinishReason =>

@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { AiError, type LanguageModel, type Prompt, type Response, type Tool } from "effect/ai"
+import { AiError, type LanguageModel, type Prompt, type Response } from "effect/ai"
 import { fromStreamError, malformed, type Site, streamCut } from "./errors.ts"
 import {
   arrayOf,
@@ -15,9 +15,7 @@ import {
   type Json,
   parseArguments,
   resultText,
-  stringOf,
-  toolDescription,
-  toolParameters
+  stringOf
 } from "./json.ts"
 import type { Decoder, SseEvent } from "./streaming.ts"
 import { makeTextParts } from "./textParts.ts"
@@ -89,16 +87,6 @@ export const toMessages = (site: Site, prompt: Prompt.Prompt): Array<Json> | AiE
   }
   return out
 }
-
-/** @internal */
-export const toTools = (tools: ReadonlyArray<Tool.Any>): Array<Json> =>
-  tools.map((tool) => {
-    const description = toolDescription(tool)
-    return {
-      type: "function",
-      function: { name: tool.name, ...(description === undefined ? {} : { description }), parameters: toolParameters(tool) }
-    }
-  })
 
 /**
  * `tool_choice` for effect/ai's choice (the tools of a `oneOf` are already filtered by effect/ai).
