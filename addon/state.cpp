@@ -230,16 +230,22 @@ void write_file(const std::string & path, const std::vector<uint8_t> & data) {
     }
 }
 
+// `options.sequence`, a sequence of this context (0 .. n_seq - 1).
+int32_t required_sequence(Napi::Env env, const Napi::Object & o, uint32_t n_seq, const char * method) {
+    const auto seq = static_cast<int32_t>(get_int(o, "sequence", -1, 0, static_cast<int64_t>(n_seq) - 1));
+    if (seq < 0) {
+        throw coded_type_error(env, code::INVALID_ARGUMENT, std::string(method) + ": sequence is required");
+    }
+    return seq;
+}
+
 } // namespace
 
 Napi::Value Context::SaveState(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     std::shared_ptr<scheduler> s = running_scheduler(env, "saveState");
     Napi::Object o = require_object(info, 0, "saveState: options");
-    const auto seq = static_cast<int32_t>(get_int(o, "sequence", -1, 0, static_cast<int64_t>(options.n_seq) - 1));
-    if (seq < 0) {
-        throw coded_type_error(env, code::INVALID_ARGUMENT, "saveState: sequence is required");
-    }
+    const int32_t seq = required_sequence(env, o, options.n_seq, "saveState");
     std::string path = opt_string(o, "path").value_or("");
     std::string metadata = opt_string(o, "metadata").value_or("");
     auto result = std::make_shared<std::vector<uint8_t>>();
@@ -266,22 +272,19 @@ Napi::Value Context::LoadState(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     std::shared_ptr<scheduler> s = running_scheduler(env, "loadState");
     Napi::Object o = require_object(info, 0, "loadState: options");
-    const auto seq = static_cast<int32_t>(get_int(o, "sequence", -1, 0, static_cast<int64_t>(options.n_seq) - 1));
-    if (seq < 0) {
-        throw coded_type_error(env, code::INVALID_ARGUMENT, "loadState: sequence is required");
-    }
+    const int32_t seq = required_sequence(env, o, options.n_seq, "loadState");
     std::string path = opt_string(o, "path").value_or("");
     auto data = std::make_shared<std::vector<uint8_t>>();
     Napi::Value bytes = o.Get("data");
     if (path.empty() == is_missing(bytes)) {
         throw coded_type_error(env, code::INVALID_ARGUMENT, "loadState: give exactly one of path and data");
     }
-    if (!path.empty()) {
-    } else if (bytes.IsTypedArray() && bytes.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+    if (path.empty()) { // the bytes were given instead; a path is read on the worker
+        if (!bytes.IsTypedArray() || bytes.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+            throw coded_type_error(env, code::INVALID_ARGUMENT, "loadState: data must be a Uint8Array");
+        }
         Napi::Uint8Array a = bytes.As<Napi::Uint8Array>();
         data->assign(a.Data(), a.Data() + a.ElementLength());
-    } else {
-        throw coded_type_error(env, code::INVALID_ARGUMENT, "loadState: data must be a Uint8Array");
     }
     auto result = std::make_shared<std::pair<std::vector<llama_token>, std::string>>();
     return PromiseWorker::Queue(env, "effect-llama:state-load", {info.This().As<Napi::Object>()},
