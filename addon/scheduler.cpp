@@ -315,7 +315,10 @@ bool scheduler::step(event_batch & out) {
         }
     }
     auto in_batch = [&](const job & j) { return batch_lora == nullptr || same_lora(j.lora, *batch_lora); };
-    // Next tokens of generating sequences first: they are one token each and keep latency low.
+    // What each job puts in this batch: generating sequences their next token (one each, for low latency) and a
+    // draft, then prompt chunks in arrival order as far as the batch holds (a long prompt is split over steps).
+    std::vector<job *> chosen;
+    size_t planned = 0;
     for (auto & j : running) {
         if (!j->decoding || !runnable(*j) || !in_batch(*j)) {
             continue;
@@ -324,33 +327,49 @@ bool scheduler::step(event_batch & out) {
             finish(*j, "length", out); // the sequence's share of the context is full
             continue;
         }
-        j->batch_start = j->n_past;
-        j->batch_output = batch.n_tokens;
-        common_batch_add(batch, j->next_token, j->n_past, {j->gen.sequence}, true);
-        if (spec && j->gen.speculative) {
-            add_draft(*j); // speculative.cpp: drafted tokens follow, verified after the decode
+        if (planned == n_batch) {
+            break; // more sequences than the batch holds: the rest go next step
         }
+        planned++;
+        if (spec && j->gen.speculative) {
+            plan_draft(*j, static_cast<int64_t>(n_batch) - static_cast<int64_t>(planned)); // speculative.cpp: verified after the decode
+            planned += j->draft.size();
+        }
+        chosen.push_back(j.get());
     }
-    // Then prompt chunks, as much as the batch holds; a long prompt is split over several steps.
     for (auto & j : running) {
         if (j->decoding || j->finished || !in_batch(*j)) {
             continue;
         }
-        size_t budget = n_batch - static_cast<size_t>(batch.n_tokens);
-        if (budget == 0) {
+        if (planned == n_batch) {
             break;
         }
-        size_t n = std::min(budget, j->prompt.size() - j->n_prompt_done);
+        j->batch_prompt = std::min(n_batch - planned, j->prompt.size() - j->n_prompt_done);
+        planned += j->batch_prompt;
+        chosen.push_back(j.get());
+    }
+    // Into the batch in ascending sequence order: without a unified KV cache llama.cpp puts only runs of
+    // consecutive sequence ids in one ubatch, and arrival order split 8 sequences' step into several graphs.
+    std::sort(chosen.begin(), chosen.end(), [](const job * a, const job * b) { return a->gen.sequence < b->gen.sequence; });
+    for (job * j : chosen) {
+        const llama_seq_id seq = j->gen.sequence;
         j->batch_start = j->n_past;
-        for (size_t i = 0; i < n; i++) {
+        if (j->decoding) {
+            j->batch_output = batch.n_tokens;
+            common_batch_add(batch, j->next_token, j->n_past, {seq}, true);
+            for (size_t i = 0; i < j->draft.size(); i++) {
+                common_batch_add(batch, j->draft[i], j->n_past + 1 + static_cast<llama_pos>(i), {seq}, true);
+            }
+            continue;
+        }
+        for (size_t i = 0; i < j->batch_prompt; i++) {
             size_t at = j->n_prompt_done + i;
             bool last = at + 1 == j->prompt.size();
             if (last) {
                 j->batch_output = batch.n_tokens;
             }
-            common_batch_add(batch, j->prompt[at], j->n_past + static_cast<llama_pos>(i), {j->gen.sequence}, last);
+            common_batch_add(batch, j->prompt[at], j->n_past + static_cast<llama_pos>(i), {seq}, last);
         }
-        j->batch_prompt = n;
     }
     if (batch.n_tokens == 0) {
         return false;

@@ -1,4 +1,4 @@
-// Speculative decoding (speculative.h): the drafters, and the scheduler's part: add_draft puts a draft after a
+// Speculative decoding (speculative.h): the drafters, and the scheduler's part: plan_draft picks a draft to follow a
 // sequence's next token in the batch, verify_draft keeps the run the target's sampler agrees with.
 #include "speculative.h"
 
@@ -187,8 +187,7 @@ std::unique_ptr<speculator> speculator::create(const speculative_options & optio
     }
 }
 
-void scheduler::add_draft(job & j) {
-    const auto room = static_cast<int64_t>(n_batch) - batch.n_tokens;
+void scheduler::plan_draft(job & j, int64_t room) {
     const auto positions = static_cast<int64_t>(n_ctx_seq) - 1 - j.n_past; // drafts sit at n_past + 1 ...
     const int64_t left = j.gen.max_tokens >= 0 ? j.gen.max_tokens - j.n_generated - 1 : INT64_MAX;
     const auto n = static_cast<int32_t>(std::min<int64_t>({spec->n_max(), room, positions, left}));
@@ -208,8 +207,7 @@ void scheduler::add_draft(job & j) {
         if (static_cast<int32_t>(j.draft.size()) == n || t < 0 || t >= n_vocab) {
             break;
         }
-        common_batch_add(batch, t, j.n_past + 1 + static_cast<llama_pos>(j.draft.size()), {seq}, true);
-        j.draft.push_back(t);
+        j.draft.push_back(t); // step() puts it in the batch after the job's next token
     }
 }
 
