@@ -158,7 +158,14 @@ const turn = async (contender: Contender, clients: number, offset: number) => {
   const started = performance.now()
   const samples = (await Promise.all(Array.from({ length: clients }, async (_, c) => {
     const out: Array<Sample> = []
-    for (let r = 0; r < requests; r++) out.push(await request(contender.url, offset + c * requests + r))
+    for (let r = 0; r < requests; r++) {
+      out.push(await request(contender.url, offset + c * requests + r).catch((error: unknown) => {
+        // Say whose request failed, and whether its process is gone (a crash), before the bench stops.
+        const { exitCode, signalCode } = contender.child
+        const state = exitCode === null && signalCode === null ? "still running" : `exited (${signalCode ?? exitCode})`
+        throw new Error(`${contender.name}: a request failed (${String(error)}); the server is ${state}`, { cause: error })
+      }))
+    }
     return out
   }))).flat()
   const seconds = (performance.now() - started) / 1000

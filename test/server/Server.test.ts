@@ -135,6 +135,32 @@ describe("server", () => {
 
   layer(
     OpenAiServer.layerNode(
+      OpenAiServer.localModels({ path: tinyQwen, parallel: 1, threads: 1, embeddings: false, config: { stop: ["ohel"] } })
+        .pipe(Layer.provide(Native.layer)),
+      { port: 0 }
+    ),
+    { excludeTestServices: true }
+  )("a local model with configured stop strings", (it) => {
+    it.effect("a request's stop strings add to the model's: both end the reply, whichever comes first", () =>
+      Effect.gen(function*() {
+        yield* (yield* OpenAiServer.OpenAiServer).ready
+        const url = yield* baseUrl
+        // A +100 bias on token 14990 ("hello") makes the reply "hellohello...": "ohel" ends it after "hell".
+        const ask = (stop: ReadonlyArray<string>) =>
+          Effect.map(
+            post(`${url}/v1/chat/completions`, { messages: [{ role: "user", content: "Say something." }], max_tokens: 6, logit_bias: { "14990": 100 }, stop }),
+            (r) => JSON.parse(r.text).choices[0]
+          )
+        const own = yield* ask(["xyz"])
+        assert.strictEqual(own.message.content, "hell")
+        assert.strictEqual(own.finish_reason, "stop")
+        const earlier = yield* ask(["llohe"])
+        assert.strictEqual(earlier.message.content, "he")
+      }))
+  })
+
+  layer(
+    OpenAiServer.layerNode(
       OpenAiServer.localModels({ path: tinyQwen, parallel: 2, contextSize: 4096, threads: 1, embeddings: false }).pipe(
         Layer.provide(Native.layer)
       ),

@@ -1,6 +1,7 @@
 /**
  * Request settings -> the local model's per-call configuration (`LlamaLanguageModel.ConfigOverride`), for Effects
- * and Streams. Fields a request leaves out keep the model's configured values (sampling merges field by field).
+ * and Streams. Fields a request leaves out keep the model's configured values; sampling merges field by field and
+ * stop strings add (as `LlamaLanguageModel.mergeConfig`).
  *
  * @internal
  */
@@ -19,15 +20,16 @@ export const samplingOf = (settings: Settings): Sampling => ({
   ...(settings.logitBias === undefined ? {} : { logitBias: settings.logitBias })
 })
 
+// The request's settings as a Config override: merged as every override is (mergeConfig), so sampling merges field
+// by field and a request's `stop` strings add to the model's configured ones instead of dropping them.
 const merge = (current: LlamaLanguageModel.Config, settings: Settings): LlamaLanguageModel.Config => {
-  const sampling = { ...current.sampling, ...samplingOf(settings) }
-  return {
-    ...current,
+  const sampling = samplingOf(settings)
+  return LlamaLanguageModel.mergeConfig(current, {
     ...(Object.keys(sampling).length === 0 ? {} : { sampling }),
     ...(settings.maxTokens === undefined ? {} : { maxTokens: settings.maxTokens }),
     ...(settings.stop === undefined ? {} : { stop: settings.stop }),
     ...(settings.parallelToolCalls === undefined ? {} : { parallelToolCalls: settings.parallelToolCalls })
-  }
+  })
 }
 
 /** @internal */
