@@ -6,7 +6,8 @@ import { Effect } from "effect"
 import { binding, generate, greedy, loadModel, modelFile, openContext } from "../support/native.ts"
 
 describe("cuda", () => {
-  it.effect("the CUDA addon loads; without a CUDA device models run on the CPU with a warning, with one they offload", () =>
+  // it.live: the log is awaited on the real clock (it.effect's TestClock never lets the sleep end).
+  it.live("the CUDA addon loads; without a CUDA device models run on the CPU with a warning, with one they offload", () =>
     Effect.gen(function*() {
       const native = yield* Effect.orDie(binding)
       const system = native.systemInfo()
