@@ -186,6 +186,12 @@ Context::Context(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Context>(in
     options.n_batch = static_cast<uint32_t>(get_int(o, "batchSize", 512, 1, 1 << 20));
     options.n_ubatch = static_cast<uint32_t>(get_int(o, "ubatchSize", std::min<uint32_t>(512, options.n_batch), 1, options.n_batch));
     options.n_seq = static_cast<uint32_t>(get_int(o, "sequences", 1, 1, static_cast<int64_t>(llama_max_parallel_sequences())));
+    if (options.n_batch < options.n_seq) {
+        // llama.cpp reserves one output per sequence in a batch (it would assert); a step holds a token of each.
+        throw coded_type_error(env, code::INVALID_ARGUMENT, "Context: batchSize (" + std::to_string(options.n_batch) +
+                                                                 ") must be at least sequences (" +
+                                                                 std::to_string(options.n_seq) + ")");
+    }
     options.n_threads = static_cast<int32_t>(get_int(o, "threads", 0, 0, 1024));
     options.n_threads_batch = static_cast<int32_t>(get_int(o, "threadsBatch", 0, 0, 1024));
     options.flash_attn = read_flash_attn(env, o);

@@ -318,7 +318,6 @@ bool scheduler::step(event_batch & out) {
     // What each job puts in this batch: generating sequences their next token (one each, for low latency) and a
     // draft, then prompt chunks in arrival order as far as the batch holds (a long prompt is split over steps).
     std::vector<job *> chosen;
-    size_t planned = 0;
     for (auto & j : running) {
         if (!j->decoding || !runnable(*j) || !in_batch(*j)) {
             continue;
@@ -327,15 +326,18 @@ bool scheduler::step(event_batch & out) {
             finish(*j, "length", out); // the sequence's share of the context is full
             continue;
         }
-        if (planned == n_batch) {
-            break; // more sequences than the batch holds: the rest go next step
-        }
-        planned++;
-        if (spec && j->gen.speculative) {
-            plan_draft(*j, static_cast<int64_t>(n_batch) - static_cast<int64_t>(planned)); // speculative.cpp: verified after the decode
-            planned += j->draft.size();
-        }
         chosen.push_back(j.get());
+    }
+    // Every generating sequence's token fits (the context has no more sequences than batch slots); drafts share
+    // what is left, so one sequence's draft never pushes another's token out of the step.
+    size_t planned = chosen.size();
+    if (spec) {
+        for (job * j : chosen) {
+            if (j->gen.speculative) {
+                plan_draft(*j, static_cast<int64_t>(n_batch) - static_cast<int64_t>(planned)); // verified after the decode
+                planned += j->draft.size();
+            }
+        }
     }
     for (auto & j : running) {
         if (j->decoding || j->finished || !in_batch(*j)) {

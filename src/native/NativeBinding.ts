@@ -549,6 +549,7 @@ export interface EmbedFailure {
  */
 export interface ContextOptions {
   readonly contextSize?: number
+  /** Tokens one decode step holds (default 512); at least `sequences`, since a step takes a token of each. */
   readonly batchSize?: number
   readonly ubatchSize?: number
   /** Parallel sequences (slots); each gets contextSize / sequences unless kvUnified. */

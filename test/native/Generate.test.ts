@@ -73,6 +73,28 @@ describe("generate", () => {
       }
     }))
 
+  it.effect("a batch as small as the sequences, jobs started out of order: each gets the tokens it gets alone", () =>
+    Effect.gen(function*() {
+      // 4 batch slots for 4 sequences: the prompts go in a few tokens a step beside the others' decodes, and tokens
+      // go in by sequence id whatever order the jobs came in. A batch smaller than the sequences is refused.
+      const model = yield* tinyModel
+      const options = { contextSize: 2048, sequences: 4, batchSize: 4, ubatchSize: 4 }
+      const alone = yield* openContext(model, options)
+      const shared = yield* openContext(model, options)
+      const prompts = ["Alpha beta gamma", "The weather today is", "def fibonacci(n):", "In 1492, Columbus"]
+      const request = (i: number) => ({ sequence: i, text: prompts[i]!, maxTokens: 12, sampling: greedy })
+      const order = [3, 1, 2, 0]
+      const all = yield* Effect.all(order.map((i) => generate(shared, request(i))), { concurrency: "unbounded" })
+      for (const [k, i] of order.entries()) {
+        const ref = yield* generate(alone, request(i))
+        assert.strictEqual(all[k]!.tokens.length, 12)
+        assert.deepStrictEqual(all[k]!.tokens, ref.tokens, `sequence ${i}`)
+      }
+      const small = yield* Effect.flip(openContext(model, { contextSize: 2048, sequences: 4, batchSize: 2 }))
+      assert.strictEqual(small.code, "INVALID_ARGUMENT")
+      assert.include(small.message, "batchSize (2) must be at least sequences (4)")
+    }))
+
   it.effect("8 concurrent generations on 8 sequences finish with separate outputs and beat one sequence in tokens/s", () =>
     Effect.gen(function*() {
       const model = yield* tinyModel
