@@ -102,11 +102,18 @@ const removeStale = (): void => {
   }
 }
 
+// PostgreSQL's environment: ours without the sanitizer runtimes that `npm run test:sanitize` preloads for Node
+// (under them initdb's `postgres -V` never returns).
+const serverEnv = (): NodeJS.ProcessEnv => {
+  const { LD_PRELOAD: _preload, ASAN_OPTIONS: _asan, UBSAN_OPTIONS: _ubsan, ...env } = process.env
+  return { ...env, LC_ALL: "C" }
+}
+
 const run = (file: string, args: ReadonlyArray<string>, account: Account | undefined): void => {
   execFileSync(file, args, {
     stdio: ["ignore", "pipe", "pipe"],
     ...(account === undefined ? {} : { uid: account.uid, gid: account.gid }),
-    env: { ...process.env, LC_ALL: "C" }
+    env: serverEnv()
   })
 }
 
@@ -174,7 +181,7 @@ export const start = async (): Promise<Server> => {
   ], {
     stdio: ["ignore", "pipe", "pipe"],
     ...(account === undefined ? {} : { uid: account.uid, gid: account.gid }),
-    env: { ...process.env, LC_ALL: "C" }
+    env: serverEnv()
   })
   let log = ""
   child.stdout?.on("data", (d) => (log += d))
