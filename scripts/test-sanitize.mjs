@@ -56,6 +56,11 @@ const vitest = join(root, "node_modules", "vitest", "vitest.mjs")
 // Responsiveness asserts the timer latency of a release build (20 ms); instrumented code misses it (67 ms here)
 // without any sanitizer report, so it is left out unless named.
 const exclude = files.length > 0 ? [] : ["--exclude", "test/native/Responsiveness.test.ts"]
+// Tests that assert what a release build's allocator does, left out by name (the rest of their files runs):
+// RSS falling back after a dispose cannot happen under ASan, which keeps freed memory in its quarantine.
+const releaseOnly = ["RSS returns near its baseline"]
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+exclude.push("--testNamePattern", `^(?!.*(?:${releaseOnly.map(escape).join("|")}))`)
 const run = spawnSync(process.execPath, [vitest, "run", "--testTimeout=900000", "--hookTimeout=900000", ...exclude, ...tests], {
   cwd: root,
   stdio: "inherit",
