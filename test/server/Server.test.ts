@@ -245,8 +245,8 @@ describe("server", () => {
         assert.strictEqual(server.stats().busy, 0)
         const metrics = yield* get(`${url}/metrics`)
         assert.match(metrics.text, /effect_llama_server_client_disconnects_total(\{[^}]*\})? [1-9]/)
-        // The slot works again.
-        const next = yield* post(`${url}/v1/chat/completions`, { messages: [{ role: "user", content: "hi" }], max_tokens: 3 })
+        // The slot works again (the bias forces "hello" each step, so no early end of generation).
+        const next = yield* post(`${url}/v1/chat/completions`, { messages: [{ role: "user", content: "hi" }], max_tokens: 3, logit_bias: { "14990": 100 } })
         assert.strictEqual(JSON.parse(next.text).usage.completion_tokens, 3)
       }))
   })
