@@ -35,8 +35,12 @@ export const closedJsonSchema = (schema: Schema.Top): Json => {
   return { ...(doc.schema as Json), ...defs }
 }
 
-/** A tool's parameters as a closed JSON Schema. @internal */
-export const toolParameters = (tool: Tool.Any): Json => closedJsonSchema(tool.parametersSchema)
+/**
+ * A tool's parameters as a closed JSON Schema; a dynamic tool with a raw JSON Schema (one loaded from an MCP server)
+ * as that schema, which its `parametersSchema` (unknown) would turn into `{}`. @internal
+ */
+export const toolParameters = (tool: Tool.Any): Json =>
+  Tool.isDynamic(tool) && tool.jsonSchema !== undefined ? tool.jsonSchema as Json : closedJsonSchema(tool.parametersSchema)
 
 /** @internal */
 export const toolDescription = (tool: Tool.Any): string | undefined => Tool.getDescription(tool)
