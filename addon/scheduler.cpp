@@ -19,6 +19,18 @@ double now_ms() {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// Requests that arrive together (a server's clients all answered at the same step) should be evaluated in one
+// step, not the first alone and the rest a whole prompt step later. A job that arrives within MERGE_MS of the start of
+// a prompt-only step stops it (nothing is lost: the step is rolled back and run again with the newcomer), and the
+// scheduler then waits for more while they come less than GAP_MS apart; a burst delays its first step by at
+// most BURST_MS. A lone request never waits.
+constexpr double MERGE_MS = 30;
+constexpr double BURST_MS = 60;
+constexpr auto GAP_MS = std::chrono::milliseconds(5);
+
+// Re-evaluating a few cached prompt tokens costs less than the extra graph an unequal chunk makes.
+constexpr size_t MAX_REWIND = 8;
+
 } // namespace
 
 scheduler::scheduler(std::shared_ptr<model_state> model, llama_context_ptr ctx_in, emit_fn emit,
@@ -30,6 +42,7 @@ scheduler::scheduler(std::shared_ptr<model_state> model, llama_context_ptr ctx_i
     n_batch = llama_n_batch(ctx.get());
     n_ctx_seq = llama_n_ctx_seq(ctx.get());
     slots.resize(llama_n_seq_max(ctx.get()));
+    unified_kv = slots.size() == 1 || n_ctx_seq == llama_n_ctx(ctx.get()); // per-sequence streams split the context
     batch = llama_batch_init(static_cast<int32_t>(n_batch), 0, static_cast<int32_t>(slots.size()));
     llama_set_abort_callback(ctx.get(), abort_callback, this);
     thread = std::thread([this] { run(); });
@@ -63,6 +76,12 @@ uint32_t scheduler::enqueue(const std::shared_ptr<job> & j) {
     j->id = next_id++;
     jobs[j->id] = j;
     incoming.push_back(j);
+    if (!j->is_embed && now_ms() < merge_until.load(std::memory_order_relaxed)) {
+        merge_until.store(0, std::memory_order_relaxed);
+        merging = true;
+        abort_pending.store(true); // the prompt-only step under way stops and runs again with this job
+        compute_budget::global().poke();
+    }
     wake.notify_one();
     return j->id;
 }
@@ -145,6 +164,14 @@ void scheduler::run() {
             if (!has_work()) {
                 pools->pause(); // idle or waiting for a slow consumer: the compute threads sleep instead of polling
                 wake.wait(lock, has_work);
+            }
+            if (merging) {
+                merging = false;
+                size_t seen = incoming.size();
+                while (!stopping && now_ms() < burst_started + BURST_MS &&
+                       wake.wait_for(lock, GAP_MS, [&] { return stopping || incoming.size() > seen; })) {
+                    seen = incoming.size();
+                }
             }
             fresh.assign(incoming.begin(), incoming.end());
             incoming.clear();
@@ -350,6 +377,7 @@ bool scheduler::step(event_batch & out) {
         planned += j->batch_prompt;
         chosen.push_back(j.get());
     }
+    equalize_prompts(chosen, planned);
     // Into the batch in ascending sequence order: without a unified KV cache llama.cpp puts only runs of
     // consecutive sequence ids in one ubatch, and arrival order split 8 sequences' step into several graphs.
     std::sort(chosen.begin(), chosen.end(), [](const job * a, const job * b) { return a->gen.sequence < b->gen.sequence; });
@@ -381,6 +409,21 @@ bool scheduler::step(event_batch & out) {
         apply_lora(ctx.get(), *batch_lora);
         applied_lora = *batch_lora;
     }
+    // Only a step with room left can take a newcomer's prompt: a full one would run again without it.
+    const bool prompt_only = std::none_of(chosen.begin(), chosen.end(), [](const job * j) { return j->decoding; });
+    if (prompt_only && static_cast<uint32_t>(batch.n_tokens) < n_batch) {
+        const double t = now_ms();
+        if (burst_started == 0) {
+            burst_started = t;
+        }
+        merge_until.store(std::min(t + MERGE_MS, burst_started + BURST_MS), std::memory_order_relaxed);
+    } else {
+        burst_started = 0;
+    }
+    struct merge_window_end {
+        std::atomic<double> & until;
+        ~merge_window_end() { until.store(0, std::memory_order_relaxed); }
+    } window_end{merge_until};
     int32_t ret = 0;
     if (compute_budget::global().contended()) {
         pools->pause(); // another context computes: this one's threads sleep instead of polling while it waits
@@ -418,6 +461,7 @@ bool scheduler::step(event_batch & out) {
         }
         return false;
     }
+    burst_started = 0;
     for (auto & j : running) {
         if (j->batch_start < 0 || j->finished) {
             continue;
@@ -553,6 +597,52 @@ void scheduler::release(job & j) {
     }
     std::lock_guard<std::mutex> lock(mutex);
     jobs.erase(j.id);
+}
+
+// Without a unified KV cache llama.cpp splits a batch into ubatches of consecutive sequences that each put in the
+// same number of tokens: prompt chunks of 11, 12 and 13 tokens become one ubatch of 11 each and a graph per leftover
+// (8 such prompts on bench-0.5b: 363 ms; evened out to 13 each: 307 ms). A shorter chunk is lengthened by evaluating
+// again the last cached tokens of its prompt, so a run of consecutive sequences has equal chunks and one ubatch.
+void scheduler::equalize_prompts(std::vector<job *> & chosen, size_t & planned) {
+    if (unified_kv) {
+        return;
+    }
+    std::vector<job *> prompts;
+    for (job * j : chosen) {
+        if (!j->decoding) {
+            prompts.push_back(j);
+        }
+    }
+    std::sort(prompts.begin(), prompts.end(), [](const job * a, const job * b) { return a->gen.sequence < b->gen.sequence; });
+    llama_memory_t mem = llama_get_memory(ctx.get());
+    for (size_t begin = 0; begin < prompts.size();) {
+        size_t end = begin + 1;
+        while (end < prompts.size() && prompts[end]->gen.sequence == prompts[end - 1]->gen.sequence + 1) {
+            end++;
+        }
+        size_t longest = 0;
+        for (size_t i = begin; i < end; i++) {
+            longest = std::max(longest, prompts[i]->batch_prompt);
+        }
+        for (size_t i = begin; i < end && end - begin > 1; i++) {
+            job & j = *prompts[i];
+            const size_t d = longest - j.batch_prompt;
+            if (d == 0 || d > MAX_REWIND || d > j.n_prompt_done || planned + d > n_batch) {
+                continue;
+            }
+            const llama_pos from = j.n_past - static_cast<llama_pos>(d);
+            if (!llama_memory_seq_rm(mem, j.gen.sequence, from, -1)) {
+                continue; // e.g. recurrent state: no partial removal
+            }
+            slots[j.gen.sequence].cached.resize(static_cast<size_t>(from));
+            j.n_prompt_done -= d;
+            j.n_past = from;
+            j.n_cached = std::min(j.n_cached, static_cast<int32_t>(j.n_prompt_done));
+            j.batch_prompt += d;
+            planned += d;
+        }
+        begin = end;
+    }
 }
 
 void scheduler::rollback_batch() {

@@ -133,6 +133,7 @@ private:
     void fail(job & j, const std::string & code, const std::string & message, event_batch & out);
     void release(job & j);
     void rollback_batch();
+    void equalize_prompts(std::vector<job *> & chosen, size_t & planned);
     void plan_draft(job & j, int64_t room);          // speculative.cpp
     void verify_draft(job & j, event_batch & out);   // speculative.cpp
     void start_media(const std::shared_ptr<job> & j, event_batch & out); // vision.cpp
@@ -158,12 +159,17 @@ private:
     uint32_t next_id = 1;
     bool stopping = false;
     std::atomic<bool> abort_pending{false};   // read by llama's abort callback mid-graph
+    // Until when a new job may stop the prompt-only step under way so that it joins it (ms, steady clock; 0: none).
+    std::atomic<double> merge_until{0};
+    bool merging = false;                // a job stopped that step: wait for the rest of the burst
 
     // scheduler thread only
     std::string broken;                  // set when llama.cpp aborted mid-decode: every later job fails
     std::unique_ptr<speculator> spec;   // null: plain decoding, untouched
     lora_set applied_lora;              // what llama_set_adapters_lora last set
     uint64_t n_steps = 0;
+    double burst_started = 0;           // when the first prompt-only step of a burst of arrivals started
+    bool unified_kv = false;            // one KV stream: llama.cpp puts a whole batch in one ubatch
     std::vector<slot> slots;
     std::vector<std::shared_ptr<job>> running;
     llama_batch batch{};
