@@ -76,7 +76,8 @@ uint32_t scheduler::enqueue(const std::shared_ptr<job> & j) {
     j->id = next_id++;
     jobs[j->id] = j;
     incoming.push_back(j);
-    if (!j->is_embed && now_ms() < merge_until.load(std::memory_order_relaxed)) {
+    // Embeddings and images are evaluated on their own when they start: only a text prompt can join the step.
+    if (!j->is_embed && !j->gen.media && now_ms() < merge_until.load(std::memory_order_relaxed)) {
         merge_until.store(0, std::memory_order_relaxed);
         merging = true;
         abort_pending.store(true); // the prompt-only step under way stops and runs again with this job
