@@ -378,10 +378,10 @@ bool scheduler::step(event_batch & out) {
         planned += j->batch_prompt;
         chosen.push_back(j.get());
     }
-    equalize_prompts(chosen, planned);
     // Into the batch in ascending sequence order: without a unified KV cache llama.cpp puts only runs of
     // consecutive sequence ids in one ubatch, and arrival order split 8 sequences' step into several graphs.
     std::sort(chosen.begin(), chosen.end(), [](const job * a, const job * b) { return a->gen.sequence < b->gen.sequence; });
+    equalize_prompts(chosen, planned);
     for (job * j : chosen) {
         const llama_seq_id seq = j->gen.sequence;
         j->batch_start = j->n_past;
@@ -604,20 +604,19 @@ void scheduler::release(job & j) {
 // same number of tokens: prompt chunks of 11, 12 and 13 tokens become one ubatch of 11 each and a graph per leftover
 // (8 such prompts on bench-0.5b: 363 ms; evened out to 13 each: 307 ms). A shorter chunk is lengthened by evaluating
 // again the last cached tokens of its prompt, so a run of consecutive sequences has equal chunks and one ubatch.
-void scheduler::equalize_prompts(std::vector<job *> & chosen, size_t & planned) {
+void scheduler::equalize_prompts(const std::vector<job *> & chosen, size_t & planned) {
     if (unified_kv) {
         return;
     }
-    std::vector<job *> prompts;
+    std::vector<job *> prompts; // in sequence order, as `chosen` is
     for (job * j : chosen) {
         if (!j->decoding) {
             prompts.push_back(j);
         }
     }
-    std::sort(prompts.begin(), prompts.end(), [](const job * a, const job * b) { return a->gen.sequence < b->gen.sequence; });
     llama_memory_t mem = llama_get_memory(ctx.get());
     for (size_t begin = 0; begin < prompts.size();) {
-        size_t end = begin + 1;
+        size_t end = begin + 1; // a run of consecutive sequences (a run of one has nothing to even out)
         while (end < prompts.size() && prompts[end]->gen.sequence == prompts[end - 1]->gen.sequence + 1) {
             end++;
         }
@@ -625,7 +624,7 @@ void scheduler::equalize_prompts(std::vector<job *> & chosen, size_t & planned) 
         for (size_t i = begin; i < end; i++) {
             longest = std::max(longest, prompts[i]->batch_prompt);
         }
-        for (size_t i = begin; i < end && end - begin > 1; i++) {
+        for (size_t i = begin; i < end; i++) {
             job & j = *prompts[i];
             const size_t d = longest - j.batch_prompt;
             if (d == 0 || d > MAX_REWIND || d > j.n_prompt_done || planned + d > n_batch) {

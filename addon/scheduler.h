@@ -133,7 +133,7 @@ private:
     void fail(job & j, const std::string & code, const std::string & message, event_batch & out);
     void release(job & j);
     void rollback_batch();
-    void equalize_prompts(std::vector<job *> & chosen, size_t & planned);
+    void equalize_prompts(const std::vector<job *> & chosen, size_t & planned);
     void plan_draft(job & j, int64_t room);          // speculative.cpp
     void verify_draft(job & j, event_batch & out);   // speculative.cpp
     void start_media(const std::shared_ptr<job> & j, event_batch & out); // vision.cpp
